@@ -1,0 +1,159 @@
+package socklab.sys;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static socklab.sys.Libc.C_INT;
+import static socklab.sys.Libc.C_POINTER;
+
+/**
+ * epoll(7) through FFM: epoll_create1, epoll_ctl, epoll_wait.
+ *
+ * <p>The event array is owned by the loop that waits on it ({@link #allocateEvents}); epoll_wait and
+ * the accessors allocate nothing. epoll_ctl uses a per-thread scratch event, so adding a connection
+ * allocates nothing either.
+ */
+public final class Epoll {
+    private Epoll() {}
+
+    public static final int EPOLL_CLOEXEC = 02000000;
+    public static final int EPOLL_CTL_ADD = 1;
+    public static final int EPOLL_CTL_DEL = 2;
+    public static final int EPOLL_CTL_MOD = 3;
+    public static final int EPOLLIN = 0x001;
+    public static final int EPOLLPRI = 0x002;
+    public static final int EPOLLOUT = 0x004;
+    public static final int EPOLLERR = 0x008;
+    public static final int EPOLLHUP = 0x010;
+    public static final int EPOLLRDHUP = 0x2000;
+    /**
+     * Wake one waiter, not all, when several epoll instances watch the same descriptor (Linux >= 4.5).
+     * Only valid with EPOLL_CTL_ADD; EPOLL_CTL_MOD of such an entry fails with EINVAL.
+     */
+    public static final int EPOLLEXCLUSIVE = 1 << 28;
+    public static final int EPOLLONESHOT = 1 << 30;
+    public static final int EPOLLET = 1 << 31;
+
+    /**
+     * <pre>
+     * typedef union epoll_data { void *ptr; int fd; uint32_t u32; uint64_t u64; } epoll_data_t;
+     * struct epoll_event { uint32_t events; epoll_data_t data; } __EPOLL_PACKED;
+     * </pre>
+     * On x86-64 the struct is packed (12 bytes, data at offset 4) so that 32- and 64-bit ABIs agree;
+     * on other architectures it has natural alignment (16 bytes, data at offset 8).
+     */
+    public static final StructLayout EPOLL_EVENT = "amd64".equals(System.getProperty("os.arch"))
+            ? MemoryLayout.structLayout(
+                    ValueLayout.JAVA_INT.withName("events"),
+                    ValueLayout.JAVA_LONG_UNALIGNED.withName("data")).withName("epoll_event")
+            : MemoryLayout.structLayout(
+                    ValueLayout.JAVA_INT.withName("events"),
+                    MemoryLayout.paddingLayout(4),
+                    ValueLayout.JAVA_LONG.withName("data")).withName("epoll_event");
+    private static final long EVENT_SIZE = EPOLL_EVENT.byteSize();
+    private static final VarHandle EVENTS = EPOLL_EVENT.varHandle(groupElement("events"));
+    private static final VarHandle DATA = EPOLL_EVENT.varHandle(groupElement("data"));
+
+    private static final MethodHandle EPOLL_CREATE1 = Libc.withErrno("epoll_create1", FunctionDescriptor.of(C_INT, C_INT));
+    private static final MethodHandle EPOLL_CTL =
+            Libc.withErrno("epoll_ctl", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, C_POINTER));
+    private static final MethodHandle EPOLL_WAIT =
+            Libc.withErrno("epoll_wait", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT, C_INT));
+
+    private static final ThreadLocal<MemorySegment> SCRATCH_EVENT =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(EPOLL_EVENT));
+
+    /** epoll_create1(2); pass EPOLL_CLOEXEC unless the instance must survive exec. */
+    public static int create(int flags) {
+        MemorySegment state = Libc.callState();
+        try {
+            int r = (int) EPOLL_CREATE1.invokeExact(state, flags);
+            return Errors.check("epoll_create1", r >= 0 ? r : -Libc.errno(state));
+        } catch (Throwable t) {
+            throw Errors.unexpected(t);
+        }
+    }
+
+    /** Raw epoll_ctl(2): 0 or {@code -errno}. */
+    static int ctlRaw(int epfd, int op, int fd, int events, long data) {
+        MemorySegment event = SCRATCH_EVENT.get();
+        EVENTS.set(event, 0L, events);
+        DATA.set(event, 0L, data);
+        MemorySegment state = Libc.callState();
+        try {
+            int r = (int) EPOLL_CTL.invokeExact(state, epfd, op, fd, event);
+            return r >= 0 ? r : -Libc.errno(state);
+        } catch (Throwable t) {
+            throw Errors.unexpected(t);
+        }
+    }
+
+    /** Registers {@code fd} for {@code events} with {@code data} returned in its events (usually the fd). */
+    public static void add(int epfd, int fd, int events, long data) {
+        int r = ctlRaw(epfd, EPOLL_CTL_ADD, fd, events, data);
+        if (r < 0) {
+            Errors.check("epoll_ctl", "ADD, fd " + fd, r);
+        }
+    }
+
+    /** Changes the events of a registered descriptor. */
+    public static void modify(int epfd, int fd, int events, long data) {
+        int r = ctlRaw(epfd, EPOLL_CTL_MOD, fd, events, data);
+        if (r < 0) {
+            Errors.check("epoll_ctl", "MOD, fd " + fd, r);
+        }
+    }
+
+    /** Removes a registered descriptor (close(2) does this too once the last reference is gone). */
+    public static void delete(int epfd, int fd) {
+        int r = ctlRaw(epfd, EPOLL_CTL_DEL, fd, 0, 0L);
+        if (r < 0) {
+            Errors.check("epoll_ctl", "DEL, fd " + fd, r);
+        }
+    }
+
+    /** An event array for {@code maxEvents} events, owned by {@code arena}. */
+    public static MemorySegment allocateEvents(Arena arena, int maxEvents) {
+        return arena.allocate(EPOLL_EVENT, maxEvents);
+    }
+
+    /**
+     * epoll_wait(2) into {@code events} (from {@link #allocateEvents}): the number of ready events,
+     * 0 on timeout. {@code timeoutMillis} -1 waits for ever; EINTR is retried.
+     */
+    public static int wait(int epfd, MemorySegment events, int timeoutMillis) {
+        int maxEvents = (int) (events.byteSize() / EVENT_SIZE);
+        MemorySegment state = Libc.callState();
+        try {
+            while (true) {
+                int r = (int) EPOLL_WAIT.invokeExact(state, epfd, events, maxEvents, timeoutMillis);
+                if (r >= 0) {
+                    return r;
+                }
+                int errno = Libc.errno(state);
+                if (errno != Errno.EINTR) {
+                    throw Errors.of("epoll_wait", errno);
+                }
+            }
+        } catch (Throwable t) {
+            throw Errors.unexpected(t);
+        }
+    }
+
+    /** The event mask of ready event {@code i}. */
+    public static int events(MemorySegment events, int i) {
+        return (int) EVENTS.get(events, i * EVENT_SIZE);
+    }
+
+    /** The data word of ready event {@code i}, as given to {@link #add}. */
+    public static long data(MemorySegment events, int i) {
+        return (long) DATA.get(events, i * EVENT_SIZE);
+    }
+}
