@@ -11,10 +11,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The hot-path calls (read, write, epoll_wait, a non-blocking accept) allocate nothing on the Java
- * heap per call, measured with the JVM's per-thread allocation counter.
+ * heap per call once compiled, measured with the JVM's per-thread allocation counter.
+ *
+ * <p>The interpreter and C1 do allocate (boxing inside the linker's adapters) until C2 has compiled
+ * the loop, and when that happens depends on the background compiler. So the test does not guess a
+ * warm-up length: it runs rounds until one round is allocation-free, and fails only if none of
+ * {@value #MAX_ROUNDS} rounds (millions of calls, far beyond C2's thresholds) gets there.
  */
 class HotPathAllocationTest {
-    private static final int CALLS = 200_000;
+    private static final int CALLS = 50_000;
+    private static final int MAX_ROUNDS = 60;
 
     @Test
     void readWriteEpollWaitAndAcceptAllocateNothingPerCall() {
@@ -27,13 +33,16 @@ class HotPathAllocationTest {
             MemorySegment events = Epoll.allocateEvents(arena, 4);
             Epoll.add(epfd, pair[1], Epoll.EPOLLIN, pair[1]);
 
-            loop(pair, listener, epfd, buf, events, 20_000); // warm-up: class init, thread-locals, JIT
-            long before = threads.getCurrentThreadAllocatedBytes();
-            loop(pair, listener, epfd, buf, events, CALLS);
-            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            long allocated = Long.MAX_VALUE;
+            for (int round = 0; round < MAX_ROUNDS && allocated >= CALLS; round++) {
+                long before = threads.getCurrentThreadAllocatedBytes();
+                loop(pair, listener, epfd, buf, events, CALLS);
+                allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            }
             // Zero per call: anything under one byte per iteration is a one-off (a deoptimisation, a
             // TLAB refill record), not a per-call object (the smallest object is 16 bytes).
-            assertTrue(allocated < CALLS, allocated + " bytes allocated over " + CALLS + " iterations");
+            assertTrue(allocated < CALLS, allocated + " bytes allocated over " + CALLS + " iterations, even after "
+                    + MAX_ROUNDS + " rounds of warm-up");
         } finally {
             Fd.close(epfd);
             Fd.close(listener);
