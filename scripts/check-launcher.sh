@@ -30,7 +30,7 @@ for bad in "--no-such-flag" "no-such-command"; do
   set -e
   [[ $rc -eq 2 ]] || fail "'socklab $bad' exited $rc, expected 2"
   first=$(head -n 1 <<<"$err")
-  grep -q "$bad" <<<"$first" || fail "'socklab $bad': first line does not name the problem: $first"
+  grep -qF -- "$bad" <<<"$first" || fail "'socklab $bad': first line does not name the problem: $first"
 done
 # The jar must carry no stray stack trace or JVM warning on a clean run.
 err=$("$root/socklab" version 2>&1 >/dev/null)
