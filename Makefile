@@ -5,7 +5,7 @@ SHELL := /bin/bash
 # Knobs (override on the command line: make bench PROFILE=full).
 JAVA_HOME ?=
 MVN ?= mvn
-MVN_FLAGS ?= -B --no-transfer-progress
+MVN_FLAGS ?= -B --no-transfer-progress -Dstyle.color=never
 # make's built-in default for CC is cc; socklab's C is checked with gcc.
 ifeq ($(origin CC),default)
 CC := gcc
