@@ -25,6 +25,7 @@ MAVEN := $(MVN) $(MVN_FLAGS) -Dgit.sha=$(GIT_SHA)
 
 NATIVE_OUT := native/build
 SYSCONST := $(NATIVE_OUT)/sysconst
+CSERVER := $(NATIVE_OUT)/cserver
 SOCKLAB_JAR := java/target/socklab-all.jar
 BENCH_JAR := benchmarks/target/benchmarks.jar
 
@@ -34,11 +35,15 @@ JMH_ARGS := $(or $(JMH_$(PROFILE)),$(error PROFILE must be quick or full, not '$
 
 .PHONY: build test bench native clean
 
-native: $(SYSCONST)
+native: $(SYSCONST) $(CSERVER)
 
 # Prints every constant, struct size and field offset the Java layer uses, from the system headers.
 $(SYSCONST): native/sysconst.c native/sysconst_tcpinfo.c | $(NATIVE_OUT)
 	$(CC) $(CFLAGS) -o $@ $^
+
+# The C baseline HTTP server (single and reuseport): the limit this machine reaches for GET /.
+$(CSERVER): native/cserver.c | $(NATIVE_OUT)
+	$(CC) $(CFLAGS) -pthread -o $@ $^
 
 $(NATIVE_OUT) $(RESULTS):
 	mkdir -p $@
