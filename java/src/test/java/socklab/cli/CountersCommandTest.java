@@ -2,6 +2,11 @@ package socklab.cli;
 
 import org.junit.jupiter.api.Test;
 
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -41,5 +46,18 @@ class CountersCommandTest {
         CliRun run = CliRun.of("counters", "--interval", "1s", "--", "true");
         assertEquals(2, run.exit());
         assertEquals("socklab: give --interval or a COMMAND, not both", run.firstErrorLine());
+    }
+
+    @Test
+    void countersPrintAlignedWithSignedDeltasAndGaugesMarked() {
+        Map<String, Long> counters = new LinkedHashMap<>();
+        counters.put("TcpActiveOpens", 5L);
+        counters.put("TcpCurrEstab", -2L);
+        StringWriter deltas = new StringWriter();
+        CounterLines.print(new PrintWriter(deltas, true), counters, true);
+        assertEquals("  TcpActiveOpens +5%n  TcpCurrEstab   -2 (gauge: change of level)%n".formatted(), deltas.toString());
+        StringWriter totals = new StringWriter();
+        CounterLines.print(new PrintWriter(totals, true), counters, false);
+        assertEquals("  TcpActiveOpens 5%n  TcpCurrEstab   -2%n".formatted(), totals.toString());
     }
 }
