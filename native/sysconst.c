@@ -15,6 +15,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -110,12 +113,76 @@ static void epoll(void) {
     OFFSET(struct epoll_event, "epoll_event", data);
 }
 
+static void netlink(void) {
+    CONST("Netlink", AF_NETLINK); CONST("Netlink", SOCK_RAW); CONST("Netlink", NETLINK_SOCK_DIAG);
+    CONST("Netlink", NLM_F_REQUEST); CONST("Netlink", NLM_F_DUMP); CONST("Netlink", NLMSG_ALIGNTO);
+    CONST("Netlink", NLMSG_ERROR); CONST("Netlink", NLMSG_DONE); CONST("Netlink", MSG_TRUNC);
+    SIZE(struct nlmsghdr, "nlmsghdr");
+    OFFSET(struct nlmsghdr, "nlmsghdr", nlmsg_len);
+    OFFSET(struct nlmsghdr, "nlmsghdr", nlmsg_type);
+    OFFSET(struct nlmsghdr, "nlmsghdr", nlmsg_flags);
+    OFFSET(struct nlmsghdr, "nlmsghdr", nlmsg_seq);
+    OFFSET(struct nlmsghdr, "nlmsghdr", nlmsg_pid);
+    SIZE(struct nlmsgerr, "nlmsgerr");
+    OFFSET(struct nlmsgerr, "nlmsgerr", error);
+    OFFSET(struct nlmsgerr, "nlmsgerr", msg);
+    SIZE(struct nlattr, "nlattr");
+    OFFSET(struct nlattr, "nlattr", nla_len);
+    OFFSET(struct nlattr, "nlattr", nla_type);
+    SIZE(struct sockaddr_nl, "sockaddr_nl");
+    OFFSET(struct sockaddr_nl, "sockaddr_nl", nl_family);
+    OFFSET(struct sockaddr_nl, "sockaddr_nl", nl_pad);
+    OFFSET(struct sockaddr_nl, "sockaddr_nl", nl_pid);
+    OFFSET(struct sockaddr_nl, "sockaddr_nl", nl_groups);
+}
+
+/* TCPF_<state>: the state's bit in inet_diag_req_v2.idiag_states, from the TCP_<state> enum of netinet/tcp.h. */
+#define TCPF(state) printf("const InetDiag.TCPF_%s %d\n", #state, 1 << TCP_##state)
+
+static void inet_diag(void) {
+    CONST("InetDiag", SOCK_DIAG_BY_FAMILY); CONST("InetDiag", INET_DIAG_REQ_BYTECODE);
+    CONST("InetDiag", INET_DIAG_BC_S_GE); CONST("InetDiag", INET_DIAG_BC_S_LE);
+    TCPF(ESTABLISHED); TCPF(SYN_SENT); TCPF(SYN_RECV); TCPF(FIN_WAIT1); TCPF(FIN_WAIT2); TCPF(TIME_WAIT);
+    TCPF(CLOSE); TCPF(CLOSE_WAIT); TCPF(LAST_ACK); TCPF(LISTEN); TCPF(CLOSING);
+    SIZE(struct inet_diag_sockid, "inet_diag_sockid");
+    OFFSET(struct inet_diag_sockid, "inet_diag_sockid", idiag_sport);
+    OFFSET(struct inet_diag_sockid, "inet_diag_sockid", idiag_dport);
+    OFFSET(struct inet_diag_sockid, "inet_diag_sockid", idiag_src);
+    OFFSET(struct inet_diag_sockid, "inet_diag_sockid", idiag_dst);
+    OFFSET(struct inet_diag_sockid, "inet_diag_sockid", idiag_if);
+    OFFSET(struct inet_diag_sockid, "inet_diag_sockid", idiag_cookie);
+    SIZE(struct inet_diag_req_v2, "inet_diag_req_v2");
+    OFFSET(struct inet_diag_req_v2, "inet_diag_req_v2", sdiag_family);
+    OFFSET(struct inet_diag_req_v2, "inet_diag_req_v2", sdiag_protocol);
+    OFFSET(struct inet_diag_req_v2, "inet_diag_req_v2", idiag_ext);
+    OFFSET(struct inet_diag_req_v2, "inet_diag_req_v2", pad);
+    OFFSET(struct inet_diag_req_v2, "inet_diag_req_v2", idiag_states);
+    OFFSET(struct inet_diag_req_v2, "inet_diag_req_v2", id);
+    SIZE(struct inet_diag_msg, "inet_diag_msg");
+    OFFSET(struct inet_diag_msg, "inet_diag_msg", idiag_family);
+    OFFSET(struct inet_diag_msg, "inet_diag_msg", idiag_state);
+    OFFSET(struct inet_diag_msg, "inet_diag_msg", idiag_timer);
+    OFFSET(struct inet_diag_msg, "inet_diag_msg", idiag_retrans);
+    OFFSET(struct inet_diag_msg, "inet_diag_msg", id);
+    OFFSET(struct inet_diag_msg, "inet_diag_msg", idiag_expires);
+    OFFSET(struct inet_diag_msg, "inet_diag_msg", idiag_rqueue);
+    OFFSET(struct inet_diag_msg, "inet_diag_msg", idiag_wqueue);
+    OFFSET(struct inet_diag_msg, "inet_diag_msg", idiag_uid);
+    OFFSET(struct inet_diag_msg, "inet_diag_msg", idiag_inode);
+    SIZE(struct inet_diag_bc_op, "inet_diag_bc_op");
+    OFFSET(struct inet_diag_bc_op, "inet_diag_bc_op", code);
+    OFFSET(struct inet_diag_bc_op, "inet_diag_bc_op", yes);
+    OFFSET(struct inet_diag_bc_op, "inet_diag_bc_op", no);
+}
+
 int main(void) {
     errno_values();
     sockets();
     socket_options();
     descriptors();
     epoll();
+    netlink();
+    inet_diag();
     print_tcp_info();
     return ferror(stdout) ? 1 : 0;
 }

@@ -121,10 +121,50 @@ public final class SockAddr {
         throw new IllegalArgumentException("not an IP socket address: family " + family);
     }
 
-    /** {@code 127.0.0.1:8080} or {@code [::1]:8080}, as the error messages print an address. */
+    /** {@code 127.0.0.1:8080} or {@code [::1]:8080}, as the error messages and ss print an address. */
     public static String format(InetSocketAddress address) {
         InetAddress ip = address.getAddress();
-        String host = ip == null ? address.getHostString() : ip.getHostAddress();
-        return (ip instanceof Inet6Address ? "[" + host + "]" : host) + ":" + address.getPort();
+        if (ip instanceof Inet6Address v6) {
+            return "[" + ipv6Text(v6) + "]:" + address.getPort();
+        }
+        return (ip == null ? address.getHostString() : ip.getHostAddress()) + ":" + address.getPort();
+    }
+
+    /**
+     * An IPv6 address in RFC 5952's short form, as ss and ip print it ({@code ::1}, {@code fe80::1%2}):
+     * the longest run of two or more zero groups (the first of equal runs) becomes {@code ::}. Java's
+     * getHostAddress prints every group ({@code 0:0:0:0:0:0:0:1}).
+     */
+    private static String ipv6Text(Inet6Address ip) {
+        byte[] b = ip.getAddress();
+        int[] groups = new int[8];
+        for (int i = 0; i < 8; i++) {
+            groups[i] = (b[2 * i] & 0xff) << 8 | (b[2 * i + 1] & 0xff);
+        }
+        int bestStart = -1, bestLength = 1;
+        for (int i = 0; i < 8; ) {
+            int j = i;
+            while (j < 8 && groups[j] == 0) {
+                j++;
+            }
+            if (j - i > bestLength) {
+                bestStart = i;
+                bestLength = j - i;
+            }
+            i = Math.max(j, i + 1);
+        }
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 8; i++) {
+            if (i == bestStart) {
+                text.append("::");
+                i += bestLength - 1;
+            } else {
+                if (!text.isEmpty() && text.charAt(text.length() - 1) != ':') {
+                    text.append(':');
+                }
+                text.append(Integer.toHexString(groups[i]));
+            }
+        }
+        return ip.getScopeId() == 0 ? text.toString() : text + "%" + ip.getScopeId();
     }
 }

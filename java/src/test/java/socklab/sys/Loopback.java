@@ -13,13 +13,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
-/** Test helpers for raw sockets on loopback, and for reading what ss and /proc say about them. */
-final class Loopback {
+/**
+ * Test helpers for raw sockets on loopback, and for reading what ss and /proc say about them. Public
+ * for the tests of other packages (socklab.kernel, socklab.cli).
+ */
+public final class Loopback {
     private Loopback() {}
 
-    static final InetAddress V4 = InetAddress.getLoopbackAddress();
-    static final InetAddress V6;
+    public static final InetAddress V4 = InetAddress.getLoopbackAddress();
+    public static final InetAddress V6;
 
     static {
         try {
@@ -30,19 +35,19 @@ final class Loopback {
     }
 
     /** A listening socket on {@code ip}, kernel-chosen port. */
-    static int listen(InetAddress ip, int backlog, int flags, SocketOption... options) {
+    public static int listen(InetAddress ip, int backlog, int flags, SocketOption... options) {
         return Sockets.listenTcp(new InetSocketAddress(ip, 0), backlog, flags | Sockets.SOCK_CLOEXEC, options);
     }
 
     /** A blocking client connected to {@code address}; returns once the handshake is done. */
-    static int connect(InetSocketAddress address) {
+    public static int connect(InetSocketAddress address) {
         int fd = Sockets.tcpSocket(SockAddr.family(address.getAddress()), Sockets.SOCK_CLOEXEC);
         Sockets.connect(fd, address);
         return fd;
     }
 
     /** Writes all of {@code text}, blocking. */
-    static void writeAll(int fd, String text) {
+    public static void writeAll(int fd, String text) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocateFrom(text, StandardCharsets.UTF_8);
             buf = buf.asSlice(0, buf.byteSize() - 1); // without the NUL allocateFrom adds
@@ -79,7 +84,7 @@ final class Loopback {
     }
 
     /** Waits up to {@code seconds} for {@code condition}; the waits in these tests are for kernel state, not luck. */
-    static boolean await(BooleanSupplier condition, int seconds) throws InterruptedException {
+    public static boolean await(BooleanSupplier condition, int seconds) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (System.nanoTime() < deadline) {
             if (condition.getAsBoolean()) {
@@ -90,22 +95,28 @@ final class Loopback {
         return condition.getAsBoolean();
     }
 
-    /** One row of {@code ss -ltnH}: the listening socket's Recv-Q and Send-Q. */
-    record SsListener(long recvQ, long sendQ, String local) {}
+    /** One row of {@code ss -ltneH}: the listening socket's Recv-Q, Send-Q, address and inode. */
+    public record SsListener(long recvQ, long sendQ, String local, long inode) {}
 
-    /** The listening sockets {@code ss -ltnH} shows on {@code port}, parsed. */
-    static List<SsListener> ssListeners(int port) {
+    private static final Pattern SS_INODE = Pattern.compile("\\bino:(\\d+)\\b");
+
+    /** The listening sockets {@code ss -ltneH} shows on {@code port}, parsed. */
+    public static List<SsListener> ssListeners(int port) {
         List<SsListener> rows = new ArrayList<>();
-        for (String line : run("ss", "-ltnH", "sport = :" + port)) {
+        for (String line : run("ss", "-ltneH", "sport = :" + port)) {
             String[] f = line.trim().split("\\s+");
-            // State Recv-Q Send-Q Local:Port Peer:Port
-            rows.add(new SsListener(Long.parseLong(f[1]), Long.parseLong(f[2]), f[3]));
+            // State Recv-Q Send-Q Local:Port Peer:Port, then -e's details: ino:N sk:… cgroup:…
+            Matcher inode = SS_INODE.matcher(line);
+            if (!inode.find()) {
+                throw new AssertionError("ss -e printed no ino: field in: " + line);
+            }
+            rows.add(new SsListener(Long.parseLong(f[1]), Long.parseLong(f[2]), f[3], Long.parseLong(inode.group(1))));
         }
         return rows;
     }
 
     /** Runs a command and returns its non-empty output lines; fails the test when it fails. */
-    static List<String> run(String... command) {
+    public static List<String> run(String... command) {
         try {
             Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
