@@ -18,7 +18,7 @@ import static socklab.sys.Libc.C_SSIZE_T;
 
 /**
  * Descriptor I/O through FFM: read(2), write(2), recv(2), send(2), close(2), fcntl(2), poll(2),
- * eventfd(2).
+ * eventfd(2), isatty(3).
  *
  * <p>read/write/recv/send are hot: they take a caller-owned native segment and transfer up to its
  * size, allocate nothing, retry EINTR, and return {@code -EAGAIN} as a value on a non-blocking
@@ -67,6 +67,8 @@ public final class Fd {
             FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle POLL = Libc.withErrno("poll", FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_INT));
     private static final MethodHandle EVENTFD = Libc.withErrno("eventfd", FunctionDescriptor.of(C_INT, C_INT, C_INT));
+    // isatty's only failures (ENOTTY, EBADF) both mean "not a terminal", so errno is not captured.
+    private static final MethodHandle ISATTY = Libc.plain("isatty", FunctionDescriptor.of(C_INT, C_INT));
 
     /** read(2) into all of {@code buf}: bytes read (0 at end of stream), or {@code -EAGAIN}. */
     public static long read(int fd, MemorySegment buf) {
@@ -229,6 +231,15 @@ public final class Fd {
         try {
             int r = (int) EVENTFD.invokeExact(state, initialValue, flags);
             return Errors.check("eventfd", r >= 0 ? r : -Libc.errno(state));
+        } catch (Throwable t) {
+            throw Errors.unexpected(t);
+        }
+    }
+
+    /** isatty(3): true when {@code fd} is a terminal (false for a file, a pipe, or a closed descriptor). */
+    public static boolean isTerminal(int fd) {
+        try {
+            return (int) ISATTY.invokeExact(fd) == 1;
         } catch (Throwable t) {
             throw Errors.unexpected(t);
         }
