@@ -27,6 +27,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 
 void print_tcp_info(void);
 
@@ -111,6 +112,9 @@ static void epoll(void) {
     SIZE(struct epoll_event, "epoll_event");
     OFFSET(struct epoll_event, "epoll_event", events);
     OFFSET(struct epoll_event, "epoll_event", data);
+    SIZE(struct timespec, "timespec");
+    OFFSET(struct timespec, "timespec", tv_sec);
+    OFFSET(struct timespec, "timespec", tv_nsec);
 }
 
 static void netlink(void) {

@@ -14,7 +14,7 @@ import static socklab.sys.Libc.C_INT;
 import static socklab.sys.Libc.C_POINTER;
 
 /**
- * epoll(7) through FFM: epoll_create1, epoll_ctl, epoll_wait.
+ * epoll(7) through FFM: epoll_create1, epoll_ctl, epoll_wait, epoll_pwait2.
  *
  * <p>The event array is owned by the loop that waits on it ({@link #allocateEvents}); epoll_wait and
  * the accessors allocate nothing. epoll_ctl uses a per-thread scratch event, so adding a connection
@@ -58,6 +58,13 @@ public final class Epoll {
                     MemoryLayout.paddingLayout(4),
                     ValueLayout.JAVA_LONG.withName("data")).withName("epoll_event");
     private static final long EVENT_SIZE = EPOLL_EVENT.byteSize();
+
+    /** <pre>struct timespec { time_t tv_sec; long tv_nsec; };</pre> (both 64-bit on LP64 Linux) */
+    public static final StructLayout TIMESPEC = MemoryLayout.structLayout(
+            ValueLayout.JAVA_LONG.withName("tv_sec"),
+            ValueLayout.JAVA_LONG.withName("tv_nsec")).withName("timespec");
+    private static final VarHandle TV_SEC = TIMESPEC.varHandle(groupElement("tv_sec"));
+    private static final VarHandle TV_NSEC = TIMESPEC.varHandle(groupElement("tv_nsec"));
     private static final VarHandle EVENTS = EPOLL_EVENT.varHandle(groupElement("events"));
     private static final VarHandle DATA = EPOLL_EVENT.varHandle(groupElement("data"));
 
@@ -140,6 +147,41 @@ public final class Epoll {
                 int errno = Libc.errno(state);
                 if (errno != Errno.EINTR) {
                     throw Errors.of("epoll_wait", errno);
+                }
+            }
+        } catch (Throwable t) {
+            throw Errors.unexpected(t);
+        }
+    }
+
+    /** Looked up on first use, so that a libc older than 2.35 fails only the callers of {@link #waitNanos}. */
+    private static final class Pwait2 {
+        static final MethodHandle HANDLE =
+                Libc.withErrno("epoll_pwait2", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT, C_POINTER, C_POINTER));
+    }
+
+    /**
+     * epoll_pwait2(2) (Linux >= 5.11, glibc >= 2.35): as {@link #wait}, with a timeout in nanoseconds
+     * instead of milliseconds, for loops that must wake at a planned instant (an open-loop schedule).
+     * {@code timespec} is a caller-owned {@link #TIMESPEC} segment, so the call allocates nothing. The
+     * kernel still adds the thread's timer slack (50 µs by default) to the wake-up. A kernel without
+     * the call fails with ENOSYS, an older libc with an error naming the missing symbol.
+     */
+    public static int waitNanos(int epfd, MemorySegment events, MemorySegment timespec, long timeoutNanos) {
+        int maxEvents = (int) (events.byteSize() / EVENT_SIZE);
+        long nanos = Math.max(0, timeoutNanos);
+        TV_SEC.set(timespec, 0L, nanos / 1_000_000_000L);
+        TV_NSEC.set(timespec, 0L, nanos % 1_000_000_000L);
+        MemorySegment state = Libc.callState();
+        try {
+            while (true) {
+                int r = (int) Pwait2.HANDLE.invokeExact(state, epfd, events, maxEvents, timespec, MemorySegment.NULL);
+                if (r >= 0) {
+                    return r;
+                }
+                int errno = Libc.errno(state);
+                if (errno != Errno.EINTR) {
+                    throw Errors.of("epoll_pwait2", errno);
                 }
             }
         } catch (Throwable t) {

@@ -101,4 +101,28 @@ class EpollTest {
         Fd.close(epfd);
         Fd.close(efd);
     }
+
+    @Test
+    void nanosecondWaitTimesOutNoEarlierThanAskedAndReportsReadiness() {
+        int efd = Fd.eventfd(0, Fd.EFD_NONBLOCK | Fd.EFD_CLOEXEC);
+        int epfd = Epoll.create(Epoll.EPOLL_CLOEXEC);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment events = Epoll.allocateEvents(arena, 1);
+            MemorySegment timespec = arena.allocate(Epoll.TIMESPEC);
+            Epoll.add(epfd, efd, Epoll.EPOLLIN, 42L);
+            long before = System.nanoTime();
+            assertEquals(0, Epoll.waitNanos(epfd, events, timespec, 1_500_000_000L / 100)); // 15 ms
+            // The kernel never wakes before the timeout; how much later is the scheduler's business.
+            assertTrue(System.nanoTime() - before >= 15_000_000L, "woke early");
+            assertEquals(0, Epoll.waitNanos(epfd, events, timespec, -5), "a past deadline polls");
+
+            MemorySegment one = arena.allocate(ValueLayout.JAVA_LONG);
+            one.set(ValueLayout.JAVA_LONG, 0, 1L);
+            Fd.write(efd, one);
+            assertEquals(1, Epoll.waitNanos(epfd, events, timespec, 10_000_000_000L));
+            assertEquals(42L, Epoll.data(events, 0));
+        }
+        Fd.close(epfd);
+        Fd.close(efd);
+    }
 }

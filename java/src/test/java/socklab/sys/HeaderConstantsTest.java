@@ -38,7 +38,7 @@ class HeaderConstantsTest {
     /** Every struct layout the layer passes to the kernel. */
     private static final List<MemoryLayout> LAYOUTS = List.of(
             SockAddr.SOCKADDR_IN, SockAddr.SOCKADDR_IN6, SockAddr.SOCKADDR_STORAGE, SocketOptions.LINGER,
-            SocketOptions.SOCK_FILTER, SocketOptions.SOCK_FPROG, Fd.POLLFD, Epoll.EPOLL_EVENT, TcpInfo.LAYOUT,
+            SocketOptions.SOCK_FILTER, SocketOptions.SOCK_FPROG, Fd.POLLFD, Epoll.EPOLL_EVENT, Epoll.TIMESPEC, TcpInfo.LAYOUT,
             Netlink.NLMSGHDR, Netlink.NLMSGERR, Netlink.NLATTR, Netlink.SOCKADDR_NL, InetDiag.INET_DIAG_SOCKID,
             InetDiag.INET_DIAG_REQ_V2, InetDiag.INET_DIAG_MSG, InetDiag.INET_DIAG_BC_OP);
 

@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The hot-path calls (read, write, epoll_wait, a non-blocking accept) allocate nothing on the Java
+ * The hot-path calls (read, write, epoll_wait, epoll_pwait2, a non-blocking accept) allocate nothing on the Java
  * heap per call once compiled, measured with the JVM's per-thread allocation counter.
  *
  * <p>The interpreter and C1 do allocate (boxing inside the linker's adapters) until C2 has compiled
@@ -31,12 +31,13 @@ class HotPathAllocationTest {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(64);
             MemorySegment events = Epoll.allocateEvents(arena, 4);
+            MemorySegment timespec = arena.allocate(Epoll.TIMESPEC);
             Epoll.add(epfd, pair[1], Epoll.EPOLLIN, pair[1]);
 
             long allocated = Long.MAX_VALUE;
             for (int round = 0; round < MAX_ROUNDS && allocated >= CALLS; round++) {
                 long before = threads.getCurrentThreadAllocatedBytes();
-                loop(pair, listener, epfd, buf, events, CALLS);
+                loop(pair, listener, epfd, buf, events, timespec, CALLS);
                 allocated = threads.getCurrentThreadAllocatedBytes() - before;
             }
             // Zero per call: anything under one byte per iteration is a one-off (a deoptimisation, a
@@ -51,11 +52,13 @@ class HotPathAllocationTest {
         }
     }
 
-    private static void loop(int[] pair, int listener, int epfd, MemorySegment buf, MemorySegment events, int n) {
+    private static void loop(int[] pair, int listener, int epfd, MemorySegment buf, MemorySegment events,
+                             MemorySegment timespec, int n) {
         for (int i = 0; i < n; i++) {
             assertEquals(64, Fd.write(pair[0], buf));
             assertEquals(1, Epoll.wait(epfd, events, 1000));
             assertEquals(64, Fd.read(pair[1], buf));
+            assertEquals(0, Epoll.waitNanos(epfd, events, timespec, 0));
             assertEquals(-Errno.EAGAIN, Sockets.accept(listener, Sockets.SOCK_CLOEXEC));
         }
     }
