@@ -152,6 +152,7 @@ public record LoadConfig(InetSocketAddress target, String hostHeader, Mode mode,
             int t = threads == null ? Math.clamp(Runtime.getRuntime().availableProcessors() / 2, 1, Math.min(c, MAX_THREADS)) : threads;
             require(t >= 1 && t <= MAX_THREADS, "--threads must be 1-" + MAX_THREADS + ", got " + t);
             require(t <= c, "--threads " + t + " exceeds --connections " + c + ": every thread needs a connection; lower --threads");
+            LoadGenerator.checkDescriptorBudget(c + t);
 
             require(!(storm && duration != null), "--duration does not apply to --mode storm: it ends when every connect has settled (bounded by --timeout)");
             Duration d = storm ? Duration.ZERO : duration == null ? DEFAULT_DURATION : duration;

@@ -37,10 +37,10 @@ public final class LoadGenerator {
      * counted) stops every loop and is rethrown as an IllegalStateException; nothing stays open.
      */
     public static LoadResult run(LoadConfig config, Progress.Listener listener) throws InterruptedException {
-        checkDescriptorBudget(config.connections() + config.threads());
         byte[][] requestBytes = config.paths().stream()
                 .map(p -> p.request(config.hostHeader(), config.mode() == Mode.CONN_PER_REQUEST))
                 .toArray(byte[][]::new);
+        LoadLoop.linkDowncalls();
         AtomicBoolean abort = new AtomicBoolean();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         List<LoadLoop> loops = new ArrayList<>();

@@ -40,8 +40,14 @@ public final class LoadReport {
             lines.add(row("statuses", r.statuses().entrySet().stream()
                     .map(e -> String.format(Locale.ROOT, "%d: %,d", e.getKey(), e.getValue())).collect(Collectors.joining("  "))));
         }
-        lines.add(row("errors", r.errorCount() == 0 ? "none" : nonZero(r.errors()).substring(2)));
-        r.errorExamples().forEach((kind, example) -> lines.add(row("", kind + ": " + example)));
+        if (c.mode() != Mode.STORM || !c.connectOnly()) {
+            lines.add(row("errors", r.errorCount() == 0 ? "none" : nonZero(r.errors()).substring(2)));
+        }
+        String label = "messages";
+        for (var e : r.errorExamples().entrySet()) {
+            lines.add(row(label, e.getKey() + ": " + e.getValue()));
+            label = "";
+        }
         if (!r.responsesPerWorker().isEmpty()) {
             lines.add(row("workers", "responses " + shares(r.responsesPerWorker())));
             lines.add(row("", "connections " + shares(r.connectionsPerWorker())));

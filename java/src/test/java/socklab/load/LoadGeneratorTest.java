@@ -1,6 +1,7 @@
 package socklab.load;
 
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -17,6 +18,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -210,6 +212,16 @@ class LoadGeneratorTest {
         assertEquals(r.requests(), r.errors().get(kind), path + ": " + r.errors() + " " + r.errorExamples());
         assertNotNull(r.errorExamples().get(kind));
         return r;
+    }
+
+    @Test
+    void moreConnectionsThanDescriptorsIsRejectedBeforeAnyConnect() {
+        long limit = LoadGenerator.openFileLimit();
+        Assumptions.assumeTrue(limit > 0 && limit < 1_000_000, "RLIMIT_NOFILE is unlimited here");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> load(server.target()).connections((int) limit).build());
+        assertTrue(e.getMessage().contains("open-file limit (RLIMIT_NOFILE) is " + limit), e.getMessage());
+        assertEquals(0, server.connections());
     }
 
     @Test
