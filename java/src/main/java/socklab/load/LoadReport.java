@@ -32,7 +32,9 @@ public final class LoadReport {
         String warmConnects = r.warmup().connects() > 0 ? String.format(Locale.ROOT, " (and %,d during the warm-up)", r.warmup().connects()) : "";
         lines.add(row("connects", String.format(Locale.ROOT, "%,d issued, %,d established%s%s", r.connects(), r.established(),
                 nonZero(r.connectErrors()), warmConnects)));
-        lines.add(row("connect", percentiles(r.connectLatency())));
+        if (r.connectLatency().getTotalCount() > 0) {
+            lines.add(row("connect", percentiles(r.connectLatency())));
+        }
         if (r.connectLatency().getMaxValue() >= SECOND) {
             lines.add(row("by second", bySecond(r.connectLatency())));
         }
