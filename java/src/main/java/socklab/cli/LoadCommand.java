@@ -22,8 +22,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /** {@code socklab load}: the CLI face of {@link LoadGenerator}. */
 @Command(name = "load", sortOptions = false,
@@ -33,8 +31,6 @@ import java.util.regex.Pattern;
                 "stderr when it is a terminal. Exit 0 when the run completed (its errors are measurements), 1 when no",
                 "connection could be established, 2 for a bad flag."})
 public final class LoadCommand implements Callable<Integer> {
-    private static final Pattern DURATION = Pattern.compile("([0-9]+(?:\\.[0-9]+)?)(ms|s|m|h)?");
-
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -56,10 +52,10 @@ public final class LoadCommand implements Callable<Integer> {
     Integer threads;
 
     @Option(names = {"-d", "--duration"}, paramLabel = "TIME", converter = DurationConverter.class,
-            description = "Measured window: 10s, 500ms, 2m; a bare number is seconds. Default: 10s. Not for storm.")
+            description = "Measured window, e.g. 10s, 500ms, 2m. Default: 10s. Not for storm.")
     Duration duration;
 
-    @Option(names = "--warmup", paramLabel = "TIME", converter = DurationConverter.class,
+    @Option(names = "--warmup", paramLabel = "TIME", converter = DurationConverter.OrZero.class,
             description = "Load before the window, counted apart (JIT and caches settle). Default: 1s; 0 for storm.")
     Duration warmup;
 
@@ -137,24 +133,5 @@ public final class LoadCommand implements Callable<Integer> {
 
     private CommandLine.ParameterException usage(String message) {
         return new CommandLine.ParameterException(spec.commandLine(), message);
-    }
-
-    /** {@code 10s}, {@code 500ms}, {@code 2m}, {@code 1h}, {@code 0.5} (seconds). */
-    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
-        @Override
-        public Duration convert(String value) {
-            Matcher m = DURATION.matcher(value.trim());
-            if (!m.matches()) {
-                throw new CommandLine.TypeConversionException("'" + value + "' is not a duration: give e.g. 10s, 500ms or 2m");
-            }
-            double amount = Double.parseDouble(m.group(1));
-            double nanosPerUnit = switch (m.group(2) == null ? "s" : m.group(2)) {
-                case "ms" -> 1e6;
-                case "m" -> 60e9;
-                case "h" -> 3600e9;
-                default -> 1e9;
-            };
-            return Duration.ofNanos(Math.round(amount * nanosPerUnit));
-        }
     }
 }

@@ -7,15 +7,12 @@ import org.HdrHistogram.Histogram;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import socklab.load.TestHttpServer;
 import socklab.sys.Fd;
 import socklab.sys.SockAddr;
 import socklab.sys.Sockets;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -28,20 +25,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @Timeout(30)
 class LoadCommandTest {
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
-
-    private int run(String... args) {
-        CommandLine cli = Main.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        return cli.execute(args);
-    }
-
-    private String firstErrorLine() {
-        return err.toString().lines().findFirst().orElse("");
-    }
-
     @Test
     void badValuesExitTwoWithOneLineNamingTheCause() {
         List<List<String>> cases = List.of(
@@ -51,6 +34,7 @@ class LoadCommandTest {
                 List.of("--target", "127.0.0.1:1", "--connections", "x", "--connections"),
                 List.of("--target", "127.0.0.1:1", "--mode", "bogus", "unknown mode 'bogus'"),
                 List.of("--target", "127.0.0.1:1", "--duration", "abc", "'abc' is not a duration"),
+                List.of("--target", "127.0.0.1:1", "--duration", "0s", "not a usable interval"),
                 List.of("--target", "127.0.0.1:1", "--mode", "open", "--mode open needs --rate"),
                 List.of("--target", "127.0.0.1:1", "--rate", "100", "--rate does not apply to --mode closed"),
                 List.of("--target", "127.0.0.1:1", "--mode", "storm", "--duration", "1s", "--duration does not apply to --mode storm"),
@@ -59,32 +43,33 @@ class LoadCommandTest {
                 List.of("--target", "127.0.0.1:1", "--connect-only", "--connect-only applies only to --mode storm"),
                 List.of("--target", "127.0.0.1:1", "--json", "/no/such/dir/r.json", "directory /no/such/dir does not exist"));
         for (List<String> c : cases) {
-            out.getBuffer().setLength(0);
-            err.getBuffer().setLength(0);
             List<String> args = new java.util.ArrayList<>(List.of("load"));
             args.addAll(c.subList(0, c.size() - 1));
             String expected = c.getLast();
-            assertEquals(2, run(args.toArray(String[]::new)), args + ": " + err);
-            String line = firstErrorLine();
+            CliRun run = CliRun.of(args.toArray(String[]::new));
+            assertEquals(2, run.exit(), args + ": " + run.err());
+            String line = run.firstErrorLine();
             assertTrue(line.startsWith("socklab: "), line);
             assertTrue(java.util.Arrays.stream(expected.split("\\|")).anyMatch(line::contains), args + " said: " + line);
-            assertTrue(err.toString().contains("Usage: socklab load"), "usage follows the line");
-            assertEquals("", out.toString(), "no run, no summary");
+            assertTrue(run.err().contains("Usage: socklab load"), "usage follows the line");
+            assertEquals("", run.out(), "no run, no summary");
         }
-        err.getBuffer().setLength(0);
-        assertEquals(2, run("load"));
-        assertTrue(firstErrorLine().contains("--target"), firstErrorLine());
+        CliRun bare = CliRun.of("load");
+        assertEquals(2, bare.exit());
+        assertTrue(bare.firstErrorLine().contains("--target"), bare.firstErrorLine());
     }
 
     @Test
     void runPrintsTheSummaryAndWritesJson(@TempDir Path dir) throws Exception {
         Path json = dir.resolve("load.json");
+        CliRun run;
         try (TestHttpServer server = new TestHttpServer(2)) {
-            assertEquals(0, run("load", "--target", server.target(), "-c", "2", "-t", "1", "-d", "300ms", "--warmup", "0",
-                    "--json", json.toString()), err.toString());
+            run = CliRun.of("load", "--target", server.target(), "-c", "2", "-t", "1", "-d", "300ms", "--warmup", "0",
+                    "--json", json.toString());
         }
-        assertEquals("", err.toString(), "stderr is not a terminal here: no progress bar");
-        String summary = out.toString();
+        assertEquals(0, run.exit(), run.err());
+        assertEquals("", run.err(), "stderr is not a terminal here: no progress bar");
+        String summary = run.out();
         assertTrue(summary.startsWith("closed to 127.0.0.1:"), summary);
         assertTrue(summary.contains("200: "), summary);
         assertTrue(summary.contains("connections w0 1 (50.0%)  w1 1 (50.0%)"), summary);
@@ -113,11 +98,12 @@ class LoadCommandTest {
         try {
             Sockets.bind(bound, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             String target = SockAddr.format(Sockets.localAddress(bound));
-            assertEquals(1, run("load", "--target", target, "-c", "1", "-d", "100ms", "--warmup", "0"));
-            assertEquals(1, err.toString().lines().count(), err.toString());
-            assertTrue(firstErrorLine().contains("no connection to " + target + " was established"), firstErrorLine());
-            assertTrue(firstErrorLine().contains("ECONNREFUSED"), firstErrorLine());
-            assertTrue(out.toString().contains("connect-refused"), out.toString());
+            CliRun run = CliRun.of("load", "--target", target, "-c", "1", "-d", "100ms", "--warmup", "0");
+            assertEquals(1, run.exit());
+            assertEquals(1, run.err().lines().count(), run.err());
+            assertTrue(run.firstErrorLine().contains("no connection to " + target + " was established"), run.firstErrorLine());
+            assertTrue(run.firstErrorLine().contains("ECONNREFUSED"), run.firstErrorLine());
+            assertTrue(run.out().contains("connect-refused"), run.out());
         } finally {
             Fd.close(bound);
         }
