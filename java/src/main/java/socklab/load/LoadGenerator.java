@@ -53,7 +53,7 @@ public final class LoadGenerator {
             }
             long start = System.nanoTime();
             for (LoadLoop loop : loops) {
-                loop.schedule(start);
+                loop.startClock(start);
             }
             for (int i = 0; i < t; i++) {
                 Thread thread = new Thread(loops.get(i), "socklab-load-" + i);
@@ -136,7 +136,7 @@ public final class LoadGenerator {
             inWindow += w.responsesInWindow;
             connects += w.connects;
             established += w.established;
-            scheduled += loop.scheduledInWindow;
+            scheduled += loop.scheduledInWindow();
             add(errors, w.errors);
             add(connectErrors, w.connectErrors);
             add(statuses, w.statuses);

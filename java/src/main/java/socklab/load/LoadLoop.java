@@ -72,8 +72,6 @@ final class LoadLoop implements Runnable {
         /** The connection has been counted for its worker in the warm-up / window tally. */
         boolean countedWarm;
         boolean countedWindow;
-        /** In the queue of available slots (paced); an entry whose slot has moved on is skipped. */
-        boolean queued;
 
         Slot(int index) {
             this.index = index;
@@ -103,10 +101,8 @@ final class LoadLoop implements Runnable {
     private final int epfd;
 
     private final Slot[] slots;
-    /** Paced modes: the slots free to take the next due request, first in first out. */
-    private final int[] available;
-    private int availableHead;
-    private int availableCount;
+    /** Paced modes: when requests are due, and which slots are free to take them; null when unpaced. */
+    private final PacedSchedule schedule;
     private int launched;
     private int busy;
     private boolean accepting = true;
@@ -118,11 +114,6 @@ final class LoadLoop implements Runnable {
     private long start;
     private long windowStart;
     private long windowEnd;
-    private final double intervalNanos;
-    private long nextIndex;
-    private long scheduledTotal;
-    /** Paced: requests scheduled inside the window (intended times in [windowStart, windowEnd)). */
-    long scheduledInWindow;
 
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -152,7 +143,7 @@ final class LoadLoop implements Runnable {
         String target = SockAddr.format(config.target());
         this.timeoutMessage = "no complete response from " + target + " within " + config.timeout().toMillis() + " ms";
         this.connectTimeoutMessage = "connect(" + target + "): no handshake within " + config.timeout().toMillis() + " ms";
-        this.intervalNanos = paced ? 1e9 / rate : 0;
+        this.schedule = paced ? new PacedSchedule(rate, connections) : null;
 
         this.address = arena.allocate(SockAddr.SOCKADDR_STORAGE);
         this.addressLength = SockAddr.write(config.target(), address);
@@ -170,7 +161,6 @@ final class LoadLoop implements Runnable {
         for (int i = 0; i < connections; i++) {
             slots[i] = new Slot(i);
         }
-        this.available = new int[connections];
         this.warm = new Tally(requestBytes.length);
         this.window = new Tally(requestBytes.length);
         this.epfd = Epoll.create(Epoll.EPOLL_CLOEXEC);
@@ -213,23 +203,18 @@ final class LoadLoop implements Runnable {
     }
 
     /** Fixes the run's clock: every loop of a run gets the same start, so their schedules line up. */
-    void schedule(long startNanos) {
+    void startClock(long startNanos) {
         start = startNanos;
         windowStart = start + config.warmup().toNanos();
         windowEnd = storm ? Long.MAX_VALUE : windowStart + config.duration().toNanos();
         if (paced) {
-            scheduledTotal = intendedBefore(windowEnd);
-            scheduledInWindow = scheduledTotal - intendedBefore(windowStart);
+            schedule.fix(start, windowStart, windowEnd);
         }
     }
 
-    /** The number of request indexes whose intended time start + i*interval is before {@code t}. */
-    private long intendedBefore(long t) {
-        return Math.max(0, (long) Math.ceil((t - start) / intervalNanos));
-    }
-
-    private long intended(long index) {
-        return start + (long) (index * intervalNanos);
+    /** Paced: requests intended inside the window; 0 when unpaced. */
+    long scheduledInWindow() {
+        return paced ? schedule.inWindow() : 0;
     }
 
     @Override
@@ -307,8 +292,8 @@ final class LoadLoop implements Runnable {
         long until = nextTick;
         if (accepting) {
             until = Math.min(until, windowEnd);
-            if (paced && availableCount > 0 && nextIndex < scheduledTotal) {
-                until = Math.min(until, intended(nextIndex));
+            if (paced) {
+                until = Math.min(until, schedule.wakeAt());
             }
         }
         return until - now;
@@ -326,24 +311,20 @@ final class LoadLoop implements Runnable {
 
     /** Paced: hands every request that is due by now to an available slot, oldest first. */
     private void dispatchDue(long now) {
-        long due = Math.min(scheduledTotal, intendedBefore(now + 1));
-        while (nextIndex < due && availableCount > 0) {
-            Slot s = slots[available[availableHead]];
-            availableHead = (availableHead + 1) % available.length;
-            availableCount--;
-            s.queued = false;
+        while (schedule.due(now)) {
+            int index = schedule.poll();
+            if (index < 0) {
+                return; // every connection is busy: the due requests wait, and their latency runs
+            }
+            Slot s = slots[index];
             if (s.state == (keepAlive ? IDLE : FREE)) {
-                startRequest(s, now, intended(nextIndex++));
+                startRequest(s, now, schedule.take());
             }
         }
     }
 
     private void makeAvailable(Slot s) {
-        if (!s.queued) {
-            s.queued = true;
-            available[(availableHead + availableCount) % available.length] = s.index;
-            availableCount++;
-        }
+        schedule.offer(s.index);
     }
 
     /** A request starts on {@code s}: sent at once on a connected slot, otherwise after a connect. */
