@@ -25,6 +25,12 @@ MAVEN := $(MVN) $(MVN_FLAGS) -Dgit.sha=$(GIT_SHA)
 
 NATIVE_OUT := native/build
 SYSCONST := $(NATIVE_OUT)/sysconst
+# The jni binding's shim: header from `javac -h`, library where java/pom.xml picks it up as a jar
+# resource (socklab.sys.JniBinding loads /native/linux-<cpu>/libsocklab_jni.so from the class path).
+JNI_HEADER := $(NATIVE_OUT)/include/socklab_sys_JniCalls.h
+JNI_LIB := $(NATIVE_OUT)/resources/native/linux-$(shell uname -m)/libsocklab_jni.so
+JNI_CFLAGS := -fPIC -shared -fvisibility=hidden -I$(JAVA_HOME)/include -I$(JAVA_HOME)/include/linux -I$(dir $(JNI_HEADER))
+CFLOOR := $(NATIVE_OUT)/cfloor
 SOCKLAB_JAR := java/target/socklab-all.jar
 BENCH_JAR := benchmarks/target/benchmarks.jar
 
@@ -34,11 +40,25 @@ JMH_ARGS := $(or $(JMH_$(PROFILE)),$(error PROFILE must be quick or full, not '$
 
 .PHONY: build test bench native clean
 
-native: $(SYSCONST)
+native: $(SYSCONST) $(JNI_LIB) $(CFLOOR)
 
 # Prints every constant, struct size and field offset the Java layer uses, from the system headers.
 $(SYSCONST): native/sysconst.c native/sysconst_tcpinfo.c | $(NATIVE_OUT)
 	$(CC) $(CFLAGS) -o $@ $^
+
+$(JNI_HEADER): java/src/main/java/socklab/sys/JniCalls.java | $(NATIVE_OUT)
+	$(JAVA_HOME)/bin/javac -h $(@D) -d $(NATIVE_OUT)/javac-h $<
+
+# Only the JNIEXPORT entry points may be visible: the check fails the build if anything else is exported.
+$(JNI_LIB): native/socklab_jni.c $(JNI_HEADER)
+	mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(JNI_CFLAGS) -o $@ $<
+	@extra=$$(nm -D --defined-only $@ | awk '$$3 !~ /^Java_socklab_sys_JniCalls_/ {print $$3}'); \
+	  if [[ -n "$$extra" ]]; then rm -f $@; echo "$@ exports more than its JNI entry points: $$extra" >&2; exit 1; fi
+
+# The C floor of the FFI cost table: the same calls as the JMH benchmarks, from C.
+$(CFLOOR): native/cfloor.c | $(NATIVE_OUT)
+	$(CC) $(CFLAGS) -o $@ $<
 
 $(NATIVE_OUT) $(RESULTS):
 	mkdir -p $@
