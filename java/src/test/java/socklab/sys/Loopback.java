@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
 
 /** Test helpers for raw sockets on loopback, and for reading what ss and /proc say about them. */
 final class Loopback {
@@ -29,37 +30,53 @@ final class Loopback {
         }
     }
 
+    /** The default binding, for the tests of FFM-only calls. */
+    static final Binding FFM = Binding.byName("ffm");
+
+    /**
+     * Every binding, by the names {@link Binding#NAMES} lists: the source of the contract tests
+     * ({@code @MethodSource("socklab.sys.Loopback#bindings")}); each displays as its name.
+     */
+    static Stream<Binding> bindings() {
+        return Binding.NAMES.stream().map(Binding::byName);
+    }
+
     /** A listening socket on {@code ip}, kernel-chosen port. */
-    static int listen(InetAddress ip, int backlog, int flags, SocketOption... options) {
-        return Sockets.listenTcp(new InetSocketAddress(ip, 0), backlog, flags | Sockets.SOCK_CLOEXEC, options);
+    static int listen(Binding binding, InetAddress ip, int backlog, int flags, SocketOption... options) {
+        return binding.listenTcp(new InetSocketAddress(ip, 0), backlog, flags | Sockets.SOCK_CLOEXEC, options);
+    }
+
+    /** A TCP socket of {@code family} (AF_INET or AF_INET6) with {@code flags} added to SOCK_STREAM. */
+    static int tcpSocket(Binding binding, int family, int flags) {
+        return binding.socket(family, Sockets.SOCK_STREAM | flags, Sockets.IPPROTO_TCP);
     }
 
     /** A blocking client connected to {@code address}; returns once the handshake is done. */
-    static int connect(InetSocketAddress address) {
-        int fd = Sockets.tcpSocket(SockAddr.family(address.getAddress()), Sockets.SOCK_CLOEXEC);
-        Sockets.connect(fd, address);
+    static int connect(Binding binding, InetSocketAddress address) {
+        int fd = tcpSocket(binding, SockAddr.family(address.getAddress()), Sockets.SOCK_CLOEXEC);
+        binding.connect(fd, address);
         return fd;
     }
 
     /** Writes all of {@code text}, blocking. */
-    static void writeAll(int fd, String text) {
+    static void writeAll(Binding binding, int fd, String text) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocateFrom(text, StandardCharsets.UTF_8);
             buf = buf.asSlice(0, buf.byteSize() - 1); // without the NUL allocateFrom adds
             while (buf.byteSize() > 0) {
-                long n = Fd.write(fd, buf);
+                long n = binding.write(fd, buf);
                 buf = buf.asSlice(n);
             }
         }
     }
 
     /** Reads exactly {@code length} bytes, blocking. */
-    static String readExactly(int fd, int length) {
+    static String readExactly(Binding binding, int fd, int length) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(length);
             long got = 0;
             while (got < length) {
-                long n = Fd.read(fd, buf.asSlice(got));
+                long n = binding.read(fd, buf.asSlice(got));
                 if (n == 0) {
                     throw new AssertionError("end of stream after " + got + " of " + length + " bytes");
                 }
