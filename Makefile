@@ -38,7 +38,16 @@ JMH_quick := -f 1 -wi 3 -w 1s -i 5 -r 1s
 JMH_full := -f 2 -wi 5 -w 2s -i 10 -r 2s
 JMH_ARGS := $(or $(JMH_$(PROFILE)),$(error PROFILE must be quick or full, not '$(PROFILE)'))
 
-.PHONY: build test bench native clean
+# The FFI cost table (socklab.bench.ffi: 23 JMH runs, 5 calls x the ways in). quick: 1 fork, 2x1s
+# warm-up, 5x1s measurement each, so that `make bench-ffi` stays under 5 minutes on 2 cores.
+FFI_BENCHMARKS := socklab\.bench\.ffi\.
+JMH_FFI_quick := -f 1 -wi 2 -w 1s -i 5 -r 1s
+JMH_FFI_full := $(JMH_full)
+CFLOOR_quick := --rounds 10 --round-ms 100
+CFLOOR_full := --rounds 20 --round-ms 200
+FFI_RESULT := $(RESULTS)/ffi-$(PROFILE)-$(GIT_SHA)
+
+.PHONY: build test bench bench-ffi native clean
 
 native: $(SYSCONST) $(JNI_LIB) $(CFLOOR)
 
@@ -70,10 +79,24 @@ test: native
 	$(MAVEN) verify
 	scripts/check-launcher.sh
 
-bench: build | $(RESULTS)
-	$(JAVA) @jvm.options -jar $(BENCH_JAR) $(JMH_ARGS) \
-	  -rf json -rff $(RESULTS)/jmh-$(PROFILE)-$(GIT_SHA).json
-	@echo "JMH results: $(RESULTS)/jmh-$(PROFILE)-$(GIT_SHA).json"
+# The FFI cost table first, then every other JMH benchmark (when there are any).
+bench: bench-ffi | $(RESULTS)
+	@if $(JAVA) @jvm.options -jar $(BENCH_JAR) -l -e '$(FFI_BENCHMARKS)' | grep -q '^socklab\.'; then \
+	  $(JAVA) @jvm.options -jar $(BENCH_JAR) $(JMH_ARGS) -e '$(FFI_BENCHMARKS)' \
+	    -rf json -rff $(RESULTS)/jmh-$(PROFILE)-$(GIT_SHA).json && \
+	  echo "JMH results: $(RESULTS)/jmh-$(PROFILE)-$(GIT_SHA).json"; \
+	else echo "bench: no JMH benchmarks besides the FFI cost table yet"; fi
+
+# Per-call cost of five calls through every binding, next to the C floor. Keeps the C floor's rounds,
+# the JMH JSON and log, and the printed table under $(RESULTS)/ffi-<profile>-<sha>.*; prints the table.
+bench-ffi: build | $(RESULTS)
+	@echo "bench-ffi: $$(nproc) cores, load average $$(cut -d' ' -f1-3 /proc/loadavg) at the start" | tee $(FFI_RESULT).txt
+	$(CFLOOR) $(CFLOOR_$(PROFILE)) > $(FFI_RESULT)-cfloor.txt
+	@echo "bench-ffi: JMH, one fork per benchmark and binding; progress below, full log in $(FFI_RESULT)-jmh.log"
+	set -o pipefail; $(JAVA) @jvm.options -jar $(BENCH_JAR) $(JMH_FFI_$(PROFILE)) -rf json -rff $(FFI_RESULT).json \
+	  '$(FFI_BENCHMARKS)' | tee $(FFI_RESULT)-jmh.log | grep --line-buffered -E '^# (Benchmark|Parameters): '
+	./socklab ffi-table --jmh $(FFI_RESULT).json --floor $(FFI_RESULT)-cfloor.txt | tee -a $(FFI_RESULT).txt
+	@echo "bench-ffi: table in $(FFI_RESULT).txt, JMH JSON in $(FFI_RESULT).json"
 
 clean:
 	$(MAVEN) clean
