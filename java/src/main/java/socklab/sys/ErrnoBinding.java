@@ -53,6 +53,14 @@ abstract class ErrnoBinding implements Binding {
 
     abstract int eventfd0(int initialValue, int flags);
 
+    /** {@code binding} when its native part loaded ({@code failure} null), else one line naming the cause and fix. */
+    static <B extends ErrnoBinding> B loaded(B binding, String failure) {
+        if (failure != null) {
+            throw new UnsupportedOperationException(failure);
+        }
+        return binding;
+    }
+
     /** The binding's name: tests and the CLI display a binding by it. */
     @Override
     public String toString() {

@@ -27,10 +27,7 @@ final class JniBinding extends ErrnoBinding {
 
     /** The binding, or one line naming why its library cannot be loaded and how to fix it. */
     static JniBinding instance() {
-        if (LOAD_FAILURE != null) {
-            throw new UnsupportedOperationException(LOAD_FAILURE);
-        }
-        return INSTANCE;
+        return loaded(INSTANCE, LOAD_FAILURE);
     }
 
     private static String cpu() {

@@ -86,10 +86,7 @@ final class JnrBinding extends ErrnoBinding {
 
     /** The binding, or one line naming why jnr cannot bind libc here. */
     static JnrBinding instance() {
-        if (LOAD_FAILURE != null) {
-            throw new UnsupportedOperationException(LOAD_FAILURE);
-        }
-        return INSTANCE;
+        return loaded(INSTANCE, LOAD_FAILURE);
     }
 
     /** errno as jnr saved it after this thread's last call, negated: the raw-call convention. */

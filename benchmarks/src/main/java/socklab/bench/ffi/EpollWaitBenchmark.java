@@ -53,30 +53,18 @@ public class EpollWaitBenchmark extends BenchmarkBase {
     }
 
     @Benchmark
-    public int binding(BindingState state, Failures failures) {
-        int n = state.calls.epollWait(epfd, events, 0);
-        if (n != 1) {
-            failures.failures++;
-        }
-        return n;
+    public long binding(BindingState state, Failures failures) {
+        return failures.expect(1, state.calls.epollWait(epfd, events, 0));
     }
 
     @Benchmark
-    public int ffmCritical(Failures failures) {
-        int n = CriticalFfm.epollWait(epfd, events, MAX_EVENTS);
-        if (n != 1) {
-            failures.failures++;
-        }
-        return n;
+    public long ffmCritical(Failures failures) {
+        return failures.expect(1, CriticalFfm.epollWait(epfd, events, MAX_EVENTS));
     }
 
     @Benchmark
-    public int nio(NioSelector nio, Failures failures) throws IOException {
-        int n = nio.selector.selectNow(NioSelector.NOTHING);
-        if (n != 1) {
-            failures.failures++;
-        }
-        return n;
+    public long nio(NioSelector nio, Failures failures) throws IOException {
+        return failures.expect(1, nio.selector.selectNow(NioSelector.NOTHING));
     }
 
     @State(Scope.Thread)

@@ -21,4 +21,12 @@ public class Failures {
     public void reset() {
         failures = 0;
     }
+
+    /** {@code result}, counting a failure when it is not {@code expected} (not public: JMH would take it for a counter). */
+    long expect(long expected, long result) {
+        if (result != expected) {
+            failures++;
+        }
+        return result;
+    }
 }

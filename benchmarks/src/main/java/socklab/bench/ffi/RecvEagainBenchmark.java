@@ -57,29 +57,17 @@ public class RecvEagainBenchmark extends BenchmarkBase {
 
     @Benchmark
     public long binding(BindingState state, Failures failures) {
-        long r = state.calls.recv(empty, buf, 0);
-        if (r != -Errno.EAGAIN) {
-            failures.failures++;
-        }
-        return r;
+        return failures.expect(-Errno.EAGAIN, state.calls.recv(empty, buf, 0));
     }
 
     @Benchmark
     public long ffmCritical(Failures failures) {
-        long r = CriticalFfm.recv(empty, buf, 0);
-        if (r != -1) {
-            failures.failures++;
-        }
-        return r;
+        return failures.expect(-1, CriticalFfm.recv(empty, buf, 0));
     }
 
     @Benchmark
-    public int nio(NioSocket nio, Failures failures) throws IOException {
-        int n = nio.channel.read(nio.buffer);
-        if (n != 0) {
-            failures.failures++;
-        }
-        return n;
+    public long nio(NioSocket nio, Failures failures) throws IOException {
+        return failures.expect(0, nio.channel.read(nio.buffer));
     }
 
     /** The same connection through java.nio: a non-blocking SocketChannel whose read returns 0 on EAGAIN. */

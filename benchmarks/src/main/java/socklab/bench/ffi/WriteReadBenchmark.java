@@ -44,34 +44,22 @@ public class WriteReadBenchmark extends BenchmarkBase {
 
     @Benchmark
     public long binding(BindingState state, Failures failures) {
-        long written = state.calls.write(pair[0], buf);
-        long read = state.calls.read(pair[1], buf);
-        if (written != BUFFER_BYTES || read != BUFFER_BYTES) {
-            failures.failures++;
-        }
-        return read;
+        failures.expect(BUFFER_BYTES, state.calls.write(pair[0], buf));
+        return failures.expect(BUFFER_BYTES, state.calls.read(pair[1], buf));
     }
 
     @Benchmark
     public long ffmCritical(Failures failures) {
-        long written = CriticalFfm.write(pair[0], buf);
-        long read = CriticalFfm.read(pair[1], buf);
-        if (written != BUFFER_BYTES || read != BUFFER_BYTES) {
-            failures.failures++;
-        }
-        return read;
+        failures.expect(BUFFER_BYTES, CriticalFfm.write(pair[0], buf));
+        return failures.expect(BUFFER_BYTES, CriticalFfm.read(pair[1], buf));
     }
 
     @Benchmark
-    public int nio(NioChannels nio, Failures failures) throws IOException {
+    public long nio(NioChannels nio, Failures failures) throws IOException {
         nio.buffer.clear();
-        int written = nio.pair.first.write(nio.buffer);
+        failures.expect(BUFFER_BYTES, nio.pair.first.write(nio.buffer));
         nio.buffer.clear();
-        int read = nio.pair.second.read(nio.buffer);
-        if (written != BUFFER_BYTES || read != BUFFER_BYTES) {
-            failures.failures++;
-        }
-        return read;
+        return failures.expect(BUFFER_BYTES, nio.pair.second.read(nio.buffer));
     }
 
     @State(Scope.Thread)
