@@ -121,20 +121,13 @@ final class Loopback {
         return rows;
     }
 
-    /**
-     * Runs a command and returns its non-empty output lines; fails the test when it fails. The child's
-     * pipes are closed here, before returning: left to the JDK's process reaper they close a moment
-     * later, in another thread, and a test counting this process's descriptors would count them.
-     */
+    /** Runs a command and returns its non-empty output lines; fails the test when it fails. */
     static List<String> run(String... command) {
         try {
             Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            String out;
-            try (var stdin = p.getOutputStream(); var stdout = p.getInputStream(); var stderr = p.getErrorStream()) {
-                out = new String(stdout.readAllBytes(), StandardCharsets.UTF_8);
-                if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                    throw new AssertionError(String.join(" ", command) + " failed: " + out);
-                }
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new AssertionError(String.join(" ", command) + " failed: " + out);
             }
             return out.lines().filter(l -> !l.isBlank()).toList();
         } catch (IOException e) {
