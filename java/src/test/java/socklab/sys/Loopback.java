@@ -30,8 +30,8 @@ final class Loopback {
         }
     }
 
-    /** The default binding, for the tests of FFM-only calls. */
-    static final Binding FFM = Binding.byName("ffm");
+    /** The default binding: what the shorthands without a binding use (tests of FFM-only calls). */
+    private static final Binding FFM = Binding.byName("ffm");
 
     /**
      * Every binding, by the names {@link Binding#NAMES} lists: the source of the contract tests
@@ -46,6 +46,11 @@ final class Loopback {
         return binding.listenTcp(new InetSocketAddress(ip, 0), backlog, flags | Sockets.SOCK_CLOEXEC, options);
     }
 
+    /** {@link #listen(Binding, InetAddress, int, int, SocketOption...)} through FFM. */
+    static int listen(InetAddress ip, int backlog, int flags, SocketOption... options) {
+        return listen(FFM, ip, backlog, flags, options);
+    }
+
     /** A TCP socket of {@code family} (AF_INET or AF_INET6) with {@code flags} added to SOCK_STREAM. */
     static int tcpSocket(Binding binding, int family, int flags) {
         return binding.socket(family, Sockets.SOCK_STREAM | flags, Sockets.IPPROTO_TCP);
@@ -56,6 +61,11 @@ final class Loopback {
         int fd = tcpSocket(binding, SockAddr.family(address.getAddress()), Sockets.SOCK_CLOEXEC);
         binding.connect(fd, address);
         return fd;
+    }
+
+    /** {@link #connect(Binding, InetSocketAddress)} through FFM. */
+    static int connect(InetSocketAddress address) {
+        return connect(FFM, address);
     }
 
     /** Writes all of {@code text}, blocking. */

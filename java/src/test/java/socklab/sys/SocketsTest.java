@@ -18,7 +18,6 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static socklab.sys.Loopback.FFM;
 
 /**
  * Raw sockets on loopback: the contract every binding keeps (parameterised over {@link Binding#NAMES}),
@@ -61,8 +60,8 @@ class SocketsTest {
 
     @Test
     void acceptReportsThePeerAddress() {
-        int listener = Loopback.listen(FFM, Loopback.V4, 4, 0);
-        int client = Loopback.connect(FFM, Sockets.localAddress(listener));
+        int listener = Loopback.listen(Loopback.V4, 4, 0);
+        int client = Loopback.connect(Sockets.localAddress(listener));
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment peer = arena.allocate(SockAddr.SOCKADDR_STORAGE);
             MemorySegment peerLen = arena.allocateFrom(ValueLayout.JAVA_INT, (int) peer.byteSize());
@@ -133,11 +132,11 @@ class SocketsTest {
 
     @Test
     void ssShowsAcceptQueueLengthAndBacklogOfAListener() throws Exception {
-        int listener = Loopback.listen(FFM, Loopback.V4, 7, 0);
+        int listener = Loopback.listen(Loopback.V4, 7, 0);
         int port = Sockets.localAddress(listener).getPort();
         List<Integer> clients = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            clients.add(Loopback.connect(FFM, Sockets.localAddress(listener)));
+            clients.add(Loopback.connect(Sockets.localAddress(listener)));
         }
         // The final ACK of each handshake is processed in softirq; wait (bounded) until all three are queued.
         assertTrue(Loopback.await(() -> Loopback.ssListeners(port).getFirst().recvQ() == 3, 10),
@@ -226,7 +225,7 @@ class SocketsTest {
         assertEquals(-1, SocketOptions.getLinger(fd));
         Fd.close(fd);
 
-        int listener = Loopback.listen(FFM, Loopback.V4, 8, 0, SocketOption.SO_REUSEPORT);
+        int listener = Loopback.listen(Loopback.V4, 8, 0, SocketOption.SO_REUSEPORT);
         SocketOptions.attachReuseportCpuProgram(listener, 2); // the kernel verifies the cBPF program
         Fd.close(listener);
     }
