@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /** Test helpers for raw sockets on loopback, and for reading what ss and /proc say about them. */
-final class Loopback {
+public final class Loopback {
     private Loopback() {}
 
     static final InetAddress V4 = InetAddress.getLoopbackAddress();
@@ -79,7 +79,7 @@ final class Loopback {
     }
 
     /** Waits up to {@code seconds} for {@code condition}; the waits in these tests are for kernel state, not luck. */
-    static boolean await(BooleanSupplier condition, int seconds) throws InterruptedException {
+    public static boolean await(BooleanSupplier condition, int seconds) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (System.nanoTime() < deadline) {
             if (condition.getAsBoolean()) {
@@ -91,10 +91,10 @@ final class Loopback {
     }
 
     /** One row of {@code ss -ltnH}: the listening socket's Recv-Q and Send-Q. */
-    record SsListener(long recvQ, long sendQ, String local) {}
+    public record SsListener(long recvQ, long sendQ, String local) {}
 
     /** The listening sockets {@code ss -ltnH} shows on {@code port}, parsed. */
-    static List<SsListener> ssListeners(int port) {
+    public static List<SsListener> ssListeners(int port) {
         List<SsListener> rows = new ArrayList<>();
         for (String line : run("ss", "-ltnH", "sport = :" + port)) {
             String[] f = line.trim().split("\\s+");
@@ -105,7 +105,7 @@ final class Loopback {
     }
 
     /** Runs a command and returns its non-empty output lines; fails the test when it fails. */
-    static List<String> run(String... command) {
+    public static List<String> run(String... command) {
         try {
             Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
