@@ -307,22 +307,24 @@ class ServerContractTest {
 
     @Test
     void shutdownAnswersTheRequestInFlightAndClosesTheRest() throws Exception {
-        try (TestClient idle = client(); TestClient busy = client()) {
+        try (TestClient idle = client()) {
             assertEquals(200, idle.get("/").status());
-            busy.send(TestClient.request("/block"));
-            assertTrue(Loopback.await(() -> server.workers().stream().mapToLong(w -> w.requests()).sum() == 2, 10),
-                    "the blocking request reached its handler");
-            Thread closer = Thread.ofPlatform().start(server::close);
-            // close() marks the loops as closing first, then waits for them: once it waits, the mark is set.
-            assertTrue(Loopback.await(() -> closer.getState() == Thread.State.WAITING, 10));
-            releaseBlockedHandlers.countDown();
-            TestClient.Response r = busy.read();
-            assertEquals(200, r.status());
-            assertEquals("released\n", r.body());
-            assertEquals("close", r.header("Connection"), "a response during shutdown closes its connection");
-            assertTrue(busy.closedByServer());
+            Thread closer;
+            try (TestClient busy = client()) {
+                busy.send(TestClient.request("/block"));
+                assertTrue(Loopback.await(() -> server.workers().stream().mapToLong(w -> w.requests()).sum() == 2, 10),
+                        "the blocking request reached its handler");
+                closer = Thread.ofPlatform().start(server::close);
+                // close() marks the loops as closing first, then waits for them: once it waits, the mark is set.
+                assertTrue(Loopback.await(() -> closer.getState() == Thread.State.WAITING, 10));
+                releaseBlockedHandlers.countDown();
+                TestClient.Response r = busy.read();
+                assertEquals(200, r.status());
+                assertEquals("released\n", r.body());
+                assertEquals("close", r.header("Connection"), "a response during shutdown closes its connection");
+                assertTrue(busy.closedByServer());
+            } // closing ends the server's lingering close, which close() waits for
             assertTrue(idle.closedByServer(), "an idle keep-alive connection is closed at shutdown");
-            busy.close(); // ends the server's lingering close, which close() waits for
             closer.join(TimeUnit.SECONDS.toMillis(30));
             assertTrue(!closer.isAlive(), "close() returned");
         }
