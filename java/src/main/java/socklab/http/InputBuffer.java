@@ -151,9 +151,8 @@ final class InputBuffer {
         if (start > 0 && limit == buf.byteSize()) {
             compact();
         }
-        MemorySegment room = limit == 0 ? buf : buf.asSlice(limit); // the usual read allocates no slice
-        lastAsked = room.byteSize();
-        long n = sys.read(fd, room);
+        lastAsked = buf.byteSize() - limit;
+        long n = sys.read(fd, buf, limit, lastAsked);
         if (n > 0) {
             limit += (int) n;
         }

@@ -136,9 +136,7 @@ final class OutputBuffer {
     long flush(Binding sys, int fd) {
         long total = 0;
         while (flushed < limit) {
-            // Always a slice, never "the whole buffer or a slice": C2 scalar-replaces a slice that only
-            // flows into the call, but not one merged with another segment (then it is allocated).
-            long n = sys.write(fd, buf.asSlice(flushed, limit - flushed));
+            long n = sys.write(fd, buf, flushed, limit - flushed);
             if (n == -Errno.EAGAIN) {
                 return total == 0 ? -Errno.EAGAIN : total;
             }
