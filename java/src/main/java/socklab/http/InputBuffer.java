@@ -151,8 +151,9 @@ final class InputBuffer {
         if (start > 0 && limit == buf.byteSize()) {
             compact();
         }
-        lastAsked = buf.byteSize() - limit;
-        long n = sys.read(fd, buf, limit, lastAsked);
+        MemorySegment room = limit == 0 ? buf : buf.asSlice(limit); // the usual read needs no slice at all
+        lastAsked = room.byteSize();
+        long n = sys.read(fd, room);
         if (n > 0) {
             limit += (int) n;
         }

@@ -42,21 +42,6 @@ public interface Binding {
     /** Bytes written from all of {@code buf}, or {@code -EAGAIN}. */
     long write(int fd, MemorySegment buf);
 
-    /**
-     * Bytes read into {@code buf[offset, offset + length)}: as {@link #read(int, MemorySegment)}, for
-     * buffers filled a piece at a time. A binding should not need a slice from its caller: one made there
-     * and passed down is not always scalar-replaced by C2 and then costs an allocation per call. This
-     * default slices; FFM slices next to its downcall, where the slice never escapes.
-     */
-    default long read(int fd, MemorySegment buf, long offset, long length) {
-        return read(fd, buf.asSlice(offset, length));
-    }
-
-    /** Bytes written from {@code buf[offset, offset + length)}: as {@link #read(int, MemorySegment, long, long)}. */
-    default long write(int fd, MemorySegment buf, long offset, long length) {
-        return write(fd, buf.asSlice(offset, length));
-    }
-
     void close(int fd);
 
     void shutdown(int fd, int how);

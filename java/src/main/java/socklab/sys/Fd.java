@@ -70,21 +70,10 @@ public final class Fd {
 
     /** read(2) into all of {@code buf}: bytes read (0 at end of stream), or {@code -EAGAIN}. */
     public static long read(int fd, MemorySegment buf) {
-        return read(fd, buf, 0, buf.byteSize());
-    }
-
-    /**
-     * read(2) into {@code buf[offset, offset + length)}: as {@link #read(int, MemorySegment)}. The slice
-     * is made here, next to the downcall, so C2 always scalar-replaces it; a slice made by the caller
-     * escapes (40 bytes a call) whenever this method was compiled on its own first and is then too big
-     * to inline into the caller.
-     */
-    public static long read(int fd, MemorySegment buf, long offset, long length) {
-        MemorySegment target = buf.asSlice(offset, length);
         MemorySegment state = Libc.callState();
         try {
             while (true) {
-                long r = (long) READ.invokeExact(state, fd, target, length);
+                long r = (long) READ.invokeExact(state, fd, buf, buf.byteSize());
                 if (r >= 0) {
                     return r;
                 }
@@ -100,16 +89,10 @@ public final class Fd {
 
     /** write(2) from all of {@code buf}: bytes written (maybe fewer), or {@code -EAGAIN}. */
     public static long write(int fd, MemorySegment buf) {
-        return write(fd, buf, 0, buf.byteSize());
-    }
-
-    /** write(2) from {@code buf[offset, offset + length)}: as {@link #write(int, MemorySegment)}; see {@link #read(int, MemorySegment, long, long)}. */
-    public static long write(int fd, MemorySegment buf, long offset, long length) {
-        MemorySegment source = buf.asSlice(offset, length);
         MemorySegment state = Libc.callState();
         try {
             while (true) {
-                long r = (long) WRITE.invokeExact(state, fd, source, length);
+                long r = (long) WRITE.invokeExact(state, fd, buf, buf.byteSize());
                 if (r >= 0) {
                     return r;
                 }

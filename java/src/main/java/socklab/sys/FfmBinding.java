@@ -60,16 +60,6 @@ final class FfmBinding implements Binding {
     }
 
     @Override
-    public long read(int fd, MemorySegment buf, long offset, long length) {
-        return Fd.read(fd, buf, offset, length);
-    }
-
-    @Override
-    public long write(int fd, MemorySegment buf, long offset, long length) {
-        return Fd.write(fd, buf, offset, length);
-    }
-
-    @Override
     public void close(int fd) {
         Fd.close(fd);
     }
