@@ -120,8 +120,9 @@ public record NewComment(String author, String text) {
         }
     }
 
+    /** One line, without Jackson's "[Source: REDACTED ...; " preamble to a position. */
     private static String oneLine(String s) {
-        return s == null ? "" : s.replaceAll("[\\r\\n]+", " ").strip();
+        return s == null ? "" : s.replaceAll("[\\r\\n]+", " ").replaceAll("\\[Source: [^;]*; ", "[").strip();
     }
 
     private static Rejection badRequest(String reason) {
