@@ -6,16 +6,16 @@ import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Parses the durations the CLI takes: a whole positive number and a unit, {@code 200ms}, {@code 1s}, {@code 2m}. */
+/** Parses the durations the CLI takes: a whole positive number and a unit, {@code 200ms}, {@code 1s}, {@code 2m}, {@code 24h}. */
 public final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
-    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m)");
+    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
 
     @Override
     public Duration convert(String value) {
         Matcher m = DURATION.matcher(value.trim());
         if (!m.matches()) {
             throw new CommandLine.TypeConversionException(
-                    "'" + value + "' is not a duration: give a whole number and a unit ms, s or m, e.g. 200ms or 1s");
+                    "'" + value + "' is not a duration: give a whole number and a unit ms, s, m or h, e.g. 200ms or 1s");
         }
         long amount = Long.parseLong(m.group(1));
         if (amount == 0) {
@@ -24,7 +24,8 @@ public final class DurationConverter implements CommandLine.ITypeConverter<Durat
         return switch (m.group(2)) {
             case "ms" -> Duration.ofMillis(amount);
             case "s" -> Duration.ofSeconds(amount);
-            default -> Duration.ofMinutes(amount);
+            case "m" -> Duration.ofMinutes(amount);
+            default -> Duration.ofHours(amount);
         };
     }
 }
