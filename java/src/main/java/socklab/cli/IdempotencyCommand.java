@@ -69,9 +69,12 @@ public final class IdempotencyCommand implements Callable<Integer> {
         IdempotencyExperiment.Result result;
         try {
             result = IdempotencyExperiment.run(settings, work, out);
-        } finally {
-            delete(work);
+        } catch (RuntimeException | InterruptedException e) {
+            spec.commandLine().getErr().println("socklab: experiment idempotency: the databases, nginx's files and the "
+                    + "servers' logs are kept in " + work);
+            throw e;
         }
+        delete(work);
         IdempotencyReport.table(result).forEach(out::println);
         Path json = IdempotencyReport.writeJson(settings, result, results, VersionCommand.gitSha(), started);
         out.println("results: " + json);
