@@ -41,6 +41,9 @@ final class ChildServer implements AutoCloseable {
         ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
                 .filter(flag -> NOT_INHERITED.stream().noneMatch(flag::startsWith))
                 .forEach(command::add);
+        // sqlite-jdbc unpacks its native library into a temp directory and deletes it at exit, which a
+        // SIGKILL prevents: let it unpack beside the log, in the experiment's scratch directory.
+        command.add("-Dorg.sqlite.tmpdir=" + log.toAbsolutePath().getParent());
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), "socklab.cli.Main", "serve"));
         command.addAll(serveArgs);
         try {
