@@ -44,9 +44,9 @@ public final class IdempotencyCommand implements Callable<Integer> {
             description = "nginx's proxy_read_timeout (default: ${DEFAULT-VALUE})")
     Duration proxyTimeout;
 
-    @Option(names = "--model", defaultValue = "dispatcher-workers", converter = ServeCommand.ModelConverter.class,
-            description = "server model of the backends (default: ${DEFAULT-VALUE})")
-    Model model;
+    @Option(names = "--model", paramLabel = "MODEL", defaultValue = "dispatcher-workers",
+            description = "server model of the backends, as for serve (default: ${DEFAULT-VALUE})")
+    String model;
 
     @Option(names = "--workers", defaultValue = "8", description = "worker threads per backend (default: ${DEFAULT-VALUE})")
     int workers;
@@ -93,7 +93,7 @@ public final class IdempotencyCommand implements Callable<Integer> {
         }
         try {
             return new IdempotencyExperiment.Settings(requests, faults.seed, faults.plan(),
-                    clientTimeout, proxyTimeout, model, workers, crashClients,
+                    clientTimeout, proxyTimeout, Model.byName(model), workers, crashClients,
                     nginx != null ? Optional.of(nginx) : Nginx.binary());
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cli, e.getMessage());
