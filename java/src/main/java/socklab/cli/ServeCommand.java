@@ -16,7 +16,6 @@ import socklab.server.Steer;
 import socklab.sys.Binding;
 import socklab.sys.Errno;
 import socklab.sys.NativeException;
-import socklab.sys.SockAddr;
 
 /**
  * {@code socklab serve}: runs one server model until SIGINT or SIGTERM, then stops it cleanly and
@@ -103,7 +102,9 @@ public final class ServeCommand implements Callable<Integer> {
         stopOnSignals(server, err);
         long pid = ProcessHandle.current().pid();
         PrintWriter out = spec.commandLine().getOut();
-        out.println("socklab serve: " + config.describe() + " listening on http://" + SockAddr.format(server.address())
+        // The host as given (::1, not the 0:0:0:0:0:0:0:1 that Java prints), with the port actually bound.
+        String at = (host.contains(":") ? "[" + host + "]" : host) + ":" + server.address().getPort();
+        out.println("socklab serve: " + config.describe() + " listening on http://" + at
                 + "/ (pid " + pid + "); stop with Ctrl-C or kill -TERM " + pid);
         out.flush();
         server.awaitStopped();
