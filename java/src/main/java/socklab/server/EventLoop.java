@@ -254,7 +254,7 @@ final class EventLoop implements ConnectionHost {
         try {
             fd = sys.accept(listenFd, Sockets.SOCK_NONBLOCK | Sockets.SOCK_CLOEXEC);
         } catch (NativeException e) {
-            if (!BlockingAccepter.isShortage(e.errno())) {
+            if (!Errno.isShortage(e.errno())) {
                 throw e;
             }
             watchListener(false);
