@@ -9,6 +9,8 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One worker's identity (the id clients see in {@code X-Worker}) and its counters for {@code /stats}.
@@ -53,6 +55,7 @@ public final class WorkerStats {
     private final MemorySegment workerLine;
     private final MemorySegment block;
     private volatile String thread = "";
+    private final CountDownLatch bound = new CountDownLatch(1);
 
     /** {@code id} as sent in X-Worker ("0", "1", … or "acceptor", "dispatcher"); {@code role} names its job. */
     public WorkerStats(String id, String role) {
@@ -104,6 +107,12 @@ public final class WorkerStats {
     public void bindToCurrentThread() {
         thread = Thread.currentThread().getName();
         TID.setRelease(block, currentTid());
+        bound.countDown();
+    }
+
+    /** Waits until a thread has called {@link #bindToCurrentThread}; false if none did within {@code millis}. */
+    public boolean awaitBound(long millis) throws InterruptedException {
+        return bound.await(millis, TimeUnit.MILLISECONDS);
     }
 
     /** The Linux thread id of the calling thread, from /proc/thread-self, as ps -L and perf show it. */
