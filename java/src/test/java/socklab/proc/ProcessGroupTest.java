@@ -187,6 +187,8 @@ class ProcessGroupTest {
         assertEquals(1, group.restarts());
         assertTrue(log.stream().anyMatch(l -> l.contains("worker") && l.contains("(pid " + victim + ") killed by SIGKILL")
                 && l.contains("starting a new one in 100 ms")), log.toString());
+        assertTrue(Loopback.await(() -> log.stream().anyMatch(l -> l.matches("socklab: serve: worker \\d \\(pid \\d+\\) serving \\d+ ms after it was started")), 10),
+                "the replacement's start is logged: " + log);
     }
 
     @Test
