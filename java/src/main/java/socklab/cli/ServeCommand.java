@@ -1,6 +1,7 @@
 package socklab.cli;
 
 import java.io.PrintWriter;
+import java.net.InetSocketAddress;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
@@ -94,25 +95,16 @@ public final class ServeCommand implements Callable<Integer> {
         if (processes != null) {
             return serveGroup(groupConfig(config));
         }
-        PrintWriter err = spec.commandLine().getErr();
         Server server;
         try {
             server = Server.start(config);
         } catch (NativeException e) {
             return startFailed(e);
         }
-        stopOnSignals(server::close, err);
-        long pid = ProcessHandle.current().pid();
-        PrintWriter out = spec.commandLine().getOut();
-        out.println("socklab serve: " + config.describe() + " listening on http://" + SockAddr.format(server.address())
-                + "/ (pid " + pid + "); stop with Ctrl-C or kill -TERM " + pid);
-        out.flush();
-        server.awaitStopped();
-        if (server.failure() != null) {
-            err.println("socklab: serve: stopped after a failure: " + server.failure());
-            return 1;
-        }
-        return 0;
+        return untilStopped(config.describe(), server.address(), "pid", server::close, () -> {
+            server.awaitStopped();
+            return server.failure();
+        });
     }
 
     /** {@code --processes P}: the parent supervises P worker processes; its events go to stderr, one line each. */
@@ -130,16 +122,35 @@ public final class ServeCommand implements Callable<Integer> {
             err.println("socklab: serve: " + e.getMessage());
             return 1;
         }
-        stopOnSignals(group::close, err);
+        String workers = group.pids().stream().map(String::valueOf).collect(Collectors.joining(" "));
+        return untilStopped(config.describe(), group.address(), "parent pid", group::close, () -> {
+            group.awaitStopped();
+            return group.failure();
+        }, ", worker pids " + workers);
+    }
+
+    /** What {@link #untilStopped} waits on: returns once stopped, with the failure that stopped it or null. */
+    @FunctionalInterface
+    private interface Stopped {
+        Throwable await() throws InterruptedException;
+    }
+
+    /**
+     * Prints the one line (model, address, {@code pidLabel} and this pid, {@code more}, how to stop), stops
+     * with {@code close} on SIGINT/SIGTERM and waits: 0 after a clean stop, 1 after a failure.
+     */
+    private int untilStopped(String description, InetSocketAddress address, String pidLabel, Runnable close,
+                             Stopped stopped, String... more) throws InterruptedException {
+        PrintWriter err = spec.commandLine().getErr();
+        stopOnSignals(close, err);
         long pid = ProcessHandle.current().pid();
         PrintWriter out = spec.commandLine().getOut();
-        out.println("socklab serve: " + config.describe() + " listening on http://" + SockAddr.format(group.address())
-                + "/ (parent pid " + pid + ", worker pids " + group.pids().stream().map(String::valueOf).collect(Collectors.joining(" "))
-                + "); stop with Ctrl-C or kill -TERM " + pid);
+        out.println("socklab serve: " + description + " listening on http://" + SockAddr.format(address)
+                + "/ (" + pidLabel + " " + pid + String.join("", more) + "); stop with Ctrl-C or kill -TERM " + pid);
         out.flush();
-        group.awaitStopped();
-        if (group.failure() != null) {
-            err.println("socklab: serve: stopped after a failure: " + group.failure());
+        Throwable failure = stopped.await();
+        if (failure != null) {
+            err.println("socklab: serve: stopped after a failure: " + failure);
             return 1;
         }
         return 0;

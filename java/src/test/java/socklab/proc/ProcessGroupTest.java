@@ -124,7 +124,7 @@ class ProcessGroupTest {
      */
     private List<Long> oneBusyOneIdle() throws Exception {
         try (TestClient busy = new TestClient(group.address())) {
-            busy.send(TestClient.request("/sleep?ms=2000"));
+            busy.send(TestClient.request("/sleep?ms=3000")); // long enough to be seen in /proc however loaded the machine
             assertTrue(Loopback.await(() -> group.pids().stream().filter(ProcessGroupTest::handling).count() == 1
                     && group.pids().stream().filter(ProcessGroupTest::waitingInEpoll).count() == 1, 10),
                     "one worker's thread sleeps in the handler, the other waits in epoll");
