@@ -20,7 +20,6 @@ import socklab.server.Steer;
 import socklab.sys.Binding;
 import socklab.sys.Errno;
 import socklab.sys.NativeException;
-import socklab.sys.SockAddr;
 
 /**
  * {@code socklab serve}: runs one server model until SIGINT or SIGTERM, then stops it cleanly and
@@ -145,7 +144,9 @@ public final class ServeCommand implements Callable<Integer> {
         stopOnSignals(close, err);
         long pid = ProcessHandle.current().pid();
         PrintWriter out = spec.commandLine().getOut();
-        out.println("socklab serve: " + description + " listening on http://" + SockAddr.format(address)
+        // The host as given (::1, not the 0:0:0:0:0:0:0:1 that Java prints), with the port actually bound.
+        String at = (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
+        out.println("socklab serve: " + description + " listening on http://" + at
                 + "/ (" + pidLabel + " " + pid + String.join("", more) + "); stop with Ctrl-C or kill -TERM " + pid);
         out.flush();
         Throwable failure = stopped.await();

@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -41,13 +40,6 @@ class ServeCommandTest {
             "socklab serve: model=reuseport steer=hash workers=2 binding=ffm listening on http://127\\.0\\.0\\.1:(\\d+)/ "
                     + "\\(pid (\\d+)\\); stop with Ctrl-C or kill -TERM \\2");
 
-    private final CapturedCli cli = new CapturedCli();
-    private final StringWriter out = cli.out;
-    private final StringWriter err = cli.err;
-
-    private int run(String... args) {
-        return cli.run(args);
-    }
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
@@ -68,10 +60,10 @@ class ServeCommandTest {
             "--port 70000                      | --port must be 0..65535",
             "--max-head-bytes 10               | --max-head-bytes must be 256..1048576"})
     void badValueIsOneLineNamingItThenUsageAndExitTwo(String args, String expected) {
-        assertEquals(2, run(("serve " + args.trim()).split(" ")));
-        String first = err.toString().lines().findFirst().orElseThrow();
-        assertTrue(first.startsWith("socklab: ") && first.contains(expected), first);
-        assertTrue(err.toString().contains("Usage: socklab serve"), err.toString());
+        CliRun run = CliRun.of(("serve " + args.trim()).split(" "));
+        assertEquals(2, run.exit());
+        assertTrue(run.firstErrorLine().startsWith("socklab: ") && run.firstErrorLine().contains(expected), run.err());
+        assertTrue(run.err().contains("Usage: socklab serve"), run.err());
     }
 
     @Test
@@ -79,10 +71,11 @@ class ServeCommandTest {
         int taken = Sockets.listenTcp(new InetSocketAddress("127.0.0.1", 0), 4, Sockets.SOCK_CLOEXEC, SocketOption.SO_REUSEADDR);
         try {
             int port = Sockets.localAddress(taken).getPort();
-            assertEquals(2, run("serve", "--port", Integer.toString(port)));
+            CliRun run = CliRun.of("serve", "--port", Integer.toString(port));
+            assertEquals(2, run.exit());
             assertEquals(List.of("socklab: serve: bind(127.0.0.1:" + port + "): EADDRINUSE (Address already in use): "
-                    + "another socket listens there; pick another --port, or --port 0 for a free one"), err.toString().lines().toList());
-            assertEquals("", out.toString());
+                    + "another socket listens there; pick another --port, or --port 0 for a free one"), run.err().lines().toList());
+            assertEquals("", run.out());
         } finally {
             Fd.close(taken);
         }
