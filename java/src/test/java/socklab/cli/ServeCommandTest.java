@@ -1,5 +1,6 @@
 package socklab.cli;
 
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -21,14 +22,19 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import socklab.sys.Fd;
+import socklab.sys.Loopback;
 import socklab.sys.SocketOption;
 import socklab.sys.Sockets;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-/** {@code socklab serve}: its one line, clean stop on SIGTERM and SIGINT, and one-line usage errors. */
+/**
+ * {@code socklab serve}: its one line, clean stop on SIGTERM and SIGINT, and one-line usage errors; with
+ * {@code --processes}, the parent and its workers as separate processes, stopped or killed from outside.
+ */
 class ServeCommandTest {
     private static final Pattern LINE = Pattern.compile(
             "socklab serve: model=reuseport steer=hash workers=2 binding=ffm listening on http://127\\.0\\.0\\.1:(\\d+)/ "
@@ -38,7 +44,13 @@ class ServeCommandTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
             "--workers 0                       | --workers must be 1..1024, got 0",
-            "--model nope                      | unknown model 'nope': choose one of single, acceptor-readers, dispatcher-workers, shared-accept, reuseport",
+            "--model nope                      | unknown model 'nope': choose one of single, acceptor-readers, dispatcher-workers, shared-accept, reuseport, cluster",
+            "--model cluster                   | --model cluster runs worker processes: give --processes P",
+            "--model single --processes 2      | --processes applies to --model shared-accept, reuseport or cluster, not single",
+            "--model cluster --processes 0     | --processes must be 1..64, got 0",
+            "--model shared-accept --processes 2 --accept mutex    | --accept mutex is a lock between the threads of one process",
+            "--model shared-accept --processes 2 --accept blocking | --accept blocking cannot be stopped in one process",
+            "--model reuseport --processes 2 --steer cpu           | --steer cpu indexes the sockets of one process",
             "--model single --workers 2        | --model single runs one thread",
             "--model single --accept blocking  | --accept applies to --model shared-accept only",
             "--model shared-accept --accept x  | unknown accept mode 'x': choose one of blocking, epoll, exclusive, mutex",
@@ -99,14 +111,84 @@ class ServeCommandTest {
         assertEquals(0, serve.exitValue());
     }
 
-    /** {@code serve} in a JVM of its own, as ./socklab runs it. */
-    private static Process startServe() throws IOException {
+    private static final Pattern GROUP_LINE = Pattern.compile(
+            "socklab serve: model=[a-z-]+(?: accept=[a-z]+)? processes=2 workers=1 binding=ffm listening on http://127\\.0\\.0\\.1:(\\d+)/ "
+                    + "\\(parent pid (\\d+), worker pids (\\d+) (\\d+)\\); stop with Ctrl-C or kill -TERM \\2");
+
+    /** The parents started by the tests below, stopped even when a test fails; their workers die with them. */
+    private final List<Process> started = new ArrayList<>();
+
+    @AfterEach
+    void stopWhatWasStarted() throws InterruptedException {
+        for (Process p : started) {
+            p.destroyForcibly();
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void processGroupPrintsOneLineAndSigtermStopsParentAndWorkersWithExitZero() throws Exception {
+        Process serve = startServe("--model", "cluster", "--processes", "2", "--port", "0");
+        BufferedReader stdout = new BufferedReader(new InputStreamReader(serve.getInputStream(), StandardCharsets.UTF_8));
+        Matcher line = groupLine(serve, stdout);
+        List<Long> workers = List.of(Long.parseLong(line.group(3)), Long.parseLong(line.group(4)));
+        assertEquals(workers, childrenOf(serve.pid()), "the two worker pids the line names are the parent's children");
+        assertEquals("hello\n", bodyOfGet(Integer.parseInt(line.group(1))));
+        assertTrue(serve.toHandle().destroy(), "SIGTERM sent");
+        assertTrue(serve.waitFor(60, TimeUnit.SECONDS), "stopped within 60 s");
+        assertEquals(0, serve.exitValue());
+        assertEquals("", new String(serve.getErrorStream().readAllBytes(), StandardCharsets.UTF_8), "no worker exited unexpectedly");
+        for (long pid : workers) {
+            assertFalse(Files.exists(Path.of("/proc/" + pid)), "worker " + pid + " stopped with the parent");
+        }
+    }
+
+    @Test
+    void killingTheParentWithSigkillKillsEveryWorker() throws Exception {
+        Process serve = startServe("--model", "shared-accept", "--processes", "2", "--port", "0");
+        Matcher line = groupLine(serve, new BufferedReader(new InputStreamReader(serve.getInputStream(), StandardCharsets.UTF_8)));
+        List<Long> workers = List.of(Long.parseLong(line.group(3)), Long.parseLong(line.group(4)));
+        assertTrue(serve.toHandle().destroyForcibly(), "SIGKILL sent to the parent");
+        assertTrue(serve.waitFor(30, TimeUnit.SECONDS));
+        // PR_SET_PDEATHSIG: the kernel sends each worker SIGKILL as the parent's thread exits; init reaps them.
+        assertTrue(Loopback.await(() -> workers.stream().noneMatch(pid -> Files.exists(Path.of("/proc/" + pid))), 20),
+                "no worker outlives the parent: " + workers.stream().filter(pid -> Files.exists(Path.of("/proc/" + pid))).toList());
+    }
+
+    private Matcher groupLine(Process serve, BufferedReader stdout) throws IOException {
+        String text = stdout.readLine();
+        Matcher m = GROUP_LINE.matcher(text == null ? "" : text);
+        assertTrue(m.matches(), "the one line: " + text + " " + new String(serve.getErrorStream().readNBytes(
+                text == null ? 4096 : 0), StandardCharsets.UTF_8));
+        assertEquals(serve.pid(), Long.parseLong(m.group(2)));
+        return m;
+    }
+
+    /** The pids of {@code pid}'s children, from /proc/&lt;pid&gt;/task/&lt;tid&gt;/children, sorted. */
+    private static List<Long> childrenOf(long pid) throws IOException {
+        List<Long> children = new ArrayList<>();
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : tasks.toList()) {
+                for (String child : Files.readString(task.resolve("children")).trim().split(" ")) {
+                    if (!child.isEmpty()) {
+                        children.add(Long.parseLong(child));
+                    }
+                }
+            }
+        }
+        return children.stream().sorted().toList();
+    }
+
+    /** {@code serve} in a JVM of its own, as ./socklab runs it (reuseport, 2 workers, port 0 unless told otherwise). */
+    private Process startServe(String... args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("@" + jvmOptions());
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "serve", "--model", "reuseport", "--workers", "2", "--port", "0"));
-        return new ProcessBuilder(command).start();
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "serve"));
+        command.addAll(args.length > 0 ? List.of(args) : List.of("--model", "reuseport", "--workers", "2", "--port", "0"));
+        Process p = new ProcessBuilder(command).start();
+        started.add(p);
+        return p;
     }
 
     private static int portFromTheOneLine(Process serve, BufferedReader stdout) throws IOException {
