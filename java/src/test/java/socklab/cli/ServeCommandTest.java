@@ -51,6 +51,8 @@ class ServeCommandTest {
             "--model shared-accept --processes 2 --accept mutex    | --accept mutex is a lock between the threads of one process",
             "--model shared-accept --processes 2 --accept blocking | --accept blocking cannot be stopped in one process",
             "--model reuseport --processes 2 --steer cpu           | --steer cpu indexes the sockets of one process",
+            "--model reuseport --processes 2 --data-dir /nonexistent | --data-dir serves the comments API from one process",
+            "--model reuseport --processes 2 --seed 7              | --seed applies to the comments API: give --data-dir DIR too",
             "--model single --workers 2        | --model single runs one thread",
             "--model single --accept blocking  | --accept applies to --model shared-accept only",
             "--model shared-accept --accept x  | unknown accept mode 'x': choose one of blocking, epoll, exclusive, mutex",
