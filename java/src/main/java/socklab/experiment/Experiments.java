@@ -12,7 +12,8 @@ public final class Experiments {
     private Experiments() {}
 
     public static final List<Experiment<?>> ALL = List.of(
-            new BalanceExperiment(), new SlowWorkerExperiment(), new OverflowExperiment(), new HerdExperiment());
+            new BalanceExperiment(), new SlowWorkerExperiment(), new OverflowExperiment(), new HerdExperiment(),
+            new ThroughputExperiment());
 
     public static Optional<Experiment<?>> byName(String name) {
         return ALL.stream().filter(e -> e.name().equals(name)).findFirst();
