@@ -24,13 +24,15 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
  * @param profile     quick or full: where the parameters' defaults came from
  * @param startedAt   ISO-8601, UTC
  * @param seconds     wall time of the run
+ * @param othersCpu   the share of all CPUs' time that other processes used during the run (0 to 1): above
+ *                    zero, the experiment shared the machine
  * @param parameters  every knob's value as used
  * @param environment the machine, from inside the experiment's network namespace
  * @param fields      how each number of {@code result} was measured, by JSON path
  * @param result      the experiment's result
  */
 public record ResultFile(String experiment, String title, String description, String profile, String startedAt,
-                         double seconds, Map<String, String> parameters, Environment environment,
+                         double seconds, double othersCpu, Map<String, String> parameters, Environment environment,
                          Map<String, String> fields, JsonNode result) {
 
     /** snake_case, as the idempotency experiment's file, so every result file reads the same. */
@@ -45,9 +47,9 @@ public record ResultFile(String experiment, String title, String description, St
 
     /** The file of one run of {@code experiment} that took {@code seconds} from {@code started}. */
     public static <R> ResultFile of(Experiment<R> experiment, Params params, Environment environment, Instant started,
-                                    double seconds, R result) {
+                                    double seconds, double othersCpu, R result) {
         return new ResultFile(experiment.name(), experiment.title(), experiment.description(), params.profile().cliName(),
-                started.toString(), Math.round(seconds * 10) / 10.0, params.values(), environment, experiment.fields(),
+                started.toString(), Math.round(seconds * 10) / 10.0, othersCpu, params.values(), environment, experiment.fields(),
                 JSON.valueToTree(result));
     }
 

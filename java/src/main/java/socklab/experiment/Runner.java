@@ -21,9 +21,11 @@ public final class Runner {
         out.flush();
         Instant started = Instant.now();
         long t0 = System.nanoTime();
+        MachineShare machine = new MachineShare();
         R result = experiment.run(params, out);
         double seconds = (System.nanoTime() - t0) / 1e9;
-        Path path = ResultFile.of(experiment, params, environment, started, seconds, result).write(resultsDir, params);
+        Path path = ResultFile.of(experiment, params, environment, started, seconds, machine.othersSinceStart(), result)
+                .write(resultsDir, params);
         experiment.table(result).forEach(out::println);
         out.println("results: " + path);
         out.flush();

@@ -143,6 +143,7 @@ public final class ReportBuilder {
         env.ifPresent(e -> md.append("Machine: ").append(e.describe()).append(". "));
         md.append("The load generator and the servers run on the same cores, so rates are the pair's.\n\n");
         md.append("## Summary of findings\n\n");
+        busy(results).ifPresent(md::append);
         List<Finding> all = sections.stream().flatMap(s -> s.findings().stream()).toList();
         long reproduced = all.stream().filter(f -> f.verdict() == Verdict.REPRODUCED).count();
         long not = all.stream().filter(f -> f.verdict() == Verdict.NOT_REPRODUCED).count();
@@ -160,6 +161,19 @@ public final class ReportBuilder {
         return md.toString();
     }
 
+    /** Above this share of the CPUs used by other processes during an experiment, the summary cautions. */
+    static final double BUSY = 0.10;
+
+    /** A caution when other processes used more than {@link #BUSY} of the CPUs while an experiment ran. */
+    private static Optional<String> busy(List<Loaded> results) {
+        List<String> busy = results.stream().filter(l -> l.result != null && l.result.othersCpu() > BUSY)
+                .map(l -> l.name + " " + Math.round(l.result.othersCpu() * 100) + "%").toList();
+        return busy.isEmpty() ? Optional.empty() : Optional.of("**Caution: the machine was busy.** Other processes used "
+                + "this share of the CPUs while these experiments ran: " + String.join(", ", busy) + ". They competed with "
+                + "the servers and the load generator, which skews rates, latencies and wake-up orders: rerun on an idle "
+                + "machine before citing those numbers.\n\n");
+    }
+
     private static String machine(Environment e, List<Loaded> results) {
         List<List<String>> rows = new ArrayList<>();
         rows.add(List.of("kernel", "Linux " + e.kernel()));
@@ -175,11 +189,14 @@ public final class ReportBuilder {
             if (l.result != null) {
                 Environment x = l.result.environment();
                 runs.add(List.of(l.name, l.result.profile(), Markdown.num(l.result.seconds(), 1) + " s",
-                        x.ownNetns() ? "own (" + x.netns() + ")" : "shared with the host", x.loadAverage()));
+                        x.ownNetns() ? "own (" + x.netns() + ")" : "shared with the host", x.loadAverage(),
+                        Math.round(l.result.othersCpu() * 100) + "%"));
             }
         }
-        return md.append(Markdown.table(List.of("experiment", "profile", "wall time", "network namespace", "load average at start"), runs))
-                .toString();
+        return md.append(Markdown.table(List.of("experiment", "profile", "wall time", "network namespace", "load average at start",
+                "CPU used by other processes"), runs))
+                .append("CPU used by other processes: the user, nice and system time of all CPUs in /proc/stat, less the "
+                        + "experiment JVM's own CPU time, over all CPUs' time during the run.\n\n").toString();
     }
 
     private static List<Path> files(Path dir) {

@@ -81,6 +81,8 @@ class ReportBuilderTest {
             assertTrue(md.contains("\n" + heading + "\n") || md.startsWith(heading + "\n"), "missing " + heading);
         }
         String summary = md.substring(md.indexOf("## Summary of findings"), md.indexOf("## The machine"));
+        assertTrue(summary.contains("**Caution: the machine was busy.**") && summary.contains(": herd 30%."),
+                "the busy run is named, the others not: " + summary);
         assertTrue(summary.contains("**Blocking accept()**: **reproduced**"), summary);
         assertTrue(summary.contains("**epoll + EPOLLEXCLUSIVE**: **not reproduced**"), "an even split is not a pile-up: " + summary);
         assertTrue(summary.contains("**Full accept queue**: **reproduced**"), summary);
@@ -109,7 +111,8 @@ class ReportBuilderTest {
 
     private static <R> void write(Path run, Experiment<R> e, Environment env, Map<String, String> knobs, R result) {
         Params params = Params.of(e.knobs(), Profile.QUICK, knobs);
-        ResultFile.of(e, params, env, Instant.parse("2026-01-01T00:00:00Z"), 1.5, result).write(run, params);
+        double othersCpu = e instanceof HerdExperiment ? 0.3 : 0.0; // the herd ran on a busy machine
+        ResultFile.of(e, params, env, Instant.parse("2026-01-01T00:00:00Z"), 1.5, othersCpu, result).write(run, params);
     }
 
     /**
