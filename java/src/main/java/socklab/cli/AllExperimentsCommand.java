@@ -67,7 +67,7 @@ final class AllExperimentsCommand implements Callable<Integer> {
                     wrapped.isPresent() ? "own network namespace" : "shared network namespace: " + why);
             out.flush();
             long t0 = System.nanoTime();
-            int exit = ExperimentRun.runChild(wrapped.orElse(command), wrapped.isPresent());
+            int exit = ExperimentRun.runChild(wrapped.orElse(command), wrapped.isPresent(), out, spec.commandLine().getErr());
             out.printf("[%d/%d] %s: %s in %.1f s%n", i + 1, names.size(), name, exit == 0 ? "done" : "FAILED (exit " + exit + ")",
                     (System.nanoTime() - t0) / 1e9);
             out.flush();

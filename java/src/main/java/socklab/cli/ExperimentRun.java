@@ -1,8 +1,12 @@
 package socklab.cli;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -108,7 +112,7 @@ final class ExperimentRun implements Callable<Integer> {
             StringBuilder why = new StringBuilder();
             Optional<List<String>> wrapped = NetNamespace.wrap(SocklabJvm.command(args), why);
             if (wrapped.isPresent()) {
-                return runChild(wrapped.get(), true);
+                return runChild(wrapped.get(), true, out, spec.commandLine().getErr());
             }
             out.println(experiment.name() + ": running in the shared network namespace: " + why);
         }
@@ -116,25 +120,49 @@ final class ExperimentRun implements Callable<Integer> {
         return 0;
     }
 
-    /** Runs {@code command} with this terminal, marked when it is in a namespace of its own; returns its exit code. */
-    static int runChild(List<String> command, boolean ownNetns) throws InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder(command).inheritIO();
+    /**
+     * Runs {@code command}, marked when it is in a namespace of its own, copying its output line by
+     * line to {@code out} and {@code err} (never straight onto this process's descriptors, which a
+     * caller may be using for something else); returns its exit code.
+     */
+    static int runChild(List<String> command, boolean ownNetns, PrintWriter out, PrintWriter err) throws InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.INHERIT);
         if (ownNetns) {
             pb.environment().put(NetNamespace.MARK, "1");
         } else {
             pb.environment().remove(NetNamespace.MARK);
         }
+        Process child;
         try {
-            Process child = pb.start();
-            try {
-                return child.waitFor();
-            } catch (InterruptedException e) {
-                child.destroy();
-                child.waitFor();
-                throw e;
-            }
+            child = pb.start();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + command.getFirst() + ": " + e.getMessage(), e);
+        }
+        Thread errors = Thread.ofPlatform().daemon().name("child-stderr").start(() -> copy(child.getErrorStream(), err));
+        try {
+            copy(child.getInputStream(), out);
+            int exit = child.waitFor();
+            errors.join();
+            return exit;
+        } catch (InterruptedException e) {
+            child.destroy();
+            child.waitFor();
+            throw e;
+        }
+    }
+
+    private static void copy(InputStream from, PrintWriter to) {
+        try (BufferedReader lines = new BufferedReader(new InputStreamReader(from, StandardCharsets.UTF_8))) {
+            for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+                synchronized (to) {
+                    to.println(line);
+                    to.flush();
+                }
+            }
+        } catch (IOException e) {
+            synchronized (to) {
+                to.println("socklab: lost the rest of a child's output: " + e.getMessage());
+            }
         }
     }
 }

@@ -29,7 +29,7 @@ import socklab.sys.Binding;
  * index. Compared with Cloudflare's 2017 finding: blocking accept goes round the workers (FIFO),
  * EPOLLEXCLUSIVE piles onto one (LIFO), SO_REUSEPORT spreads by hash.
  */
-public final class BalanceExperiment implements Experiment<BalanceExperiment.Result> {
+public final class BalanceExperiment extends Experiment<BalanceExperiment.Result> {
 
     /** One variant at one concurrency. */
     public record Cell(String variant, int concurrency, long connectionErrors, Shares shares) {}
@@ -45,29 +45,19 @@ public final class BalanceExperiment implements Experiment<BalanceExperiment.Res
     /** … and "piled onto one" when one worker got at least this share. */
     static final double PILED = 0.8;
 
-    @Override
-    public String name() {
-        return "balance";
-    }
-
-    @Override
-    public String title() {
-        return "Balance: which worker gets each new connection";
-    }
-
-    @Override
-    public String description() {
-        return "For each server variant and each client concurrency, a server with N workers takes connection-per-request "
-                + "load (connect, GET /, close) for a fixed window; the X-Worker header of each response names the worker "
-                + "that served the connection. Reports each worker's share, max/min, coefficient of variation and Jain's "
-                + "index, and compares with Cloudflare's 2017 finding.";
-    }
-
     /** Variants where connections are spread over workers: not single (one worker) nor dispatcher-workers (one I/O thread). */
     static List<String> spreadingVariants() {
         return Variant.all().stream()
                 .filter(v -> v.model() != Model.SINGLE && v.model() != Model.DISPATCHER_WORKERS)
                 .map(Variant::label).toList();
+    }
+
+    public BalanceExperiment() {
+        super("balance", "Balance: which worker gets each new connection",
+                "For each server variant and each client concurrency, a server with N workers takes connection-per-request "
+                + "load (connect, GET /, close) for a fixed window; the X-Worker header of each response names the worker "
+                + "that served the connection. Reports each worker's share, max/min, coefficient of variation and Jain's "
+                + "index, and compares with Cloudflare's 2017 finding.", Result.class);
     }
 
     @Override
@@ -81,23 +71,17 @@ public final class BalanceExperiment implements Experiment<BalanceExperiment.Res
 
     @Override
     public Map<String, String> fields() {
-        Map<String, String> f = new LinkedHashMap<>();
-        f.put("cells[].shares.per_worker", "connections per worker id, counted by the client from the X-Worker header of each "
-                + "connection's response inside the measured window (a 200 ms warm-up before it is not counted); every serving "
-                + "worker of the server is listed, with 0 if it got none");
-        f.put("cells[].shares.largest_share", "the largest worker's connections over all connections");
-        f.put("cells[].shares.max_min_ratio", "largest over smallest count; null when a worker got none");
-        f.put("cells[].shares.cv", "population standard deviation of the counts over their mean");
-        f.put("cells[].shares.jain", "Jain's index (sum x)^2 / (n sum x^2): 1 even, 1/n all on one");
-        f.put("cells[].connection_errors", "requests that failed (connect or response), from the load generator");
-        f.put("method", "server and load generator in one JVM on the same cores; load: socklab load --mode conn-per-request "
-                + "--connections C (closed loop: each of C slots connects again as soon as its response arrived)");
-        return f;
-    }
-
-    @Override
-    public Class<Result> resultType() {
-        return Result.class;
+        return fields(
+                "cells[].shares.per_worker", "connections per worker id, counted by the client from the X-Worker header of each "
+                        + "connection's response inside the measured window (a 200 ms warm-up before it is not counted); every serving "
+                        + "worker of the server is listed, with 0 if it got none",
+                "cells[].shares.largest_share", "the largest worker's connections over all connections",
+                "cells[].shares.max_min_ratio", "largest over smallest count; null when a worker got none",
+                "cells[].shares.cv", "population standard deviation of the counts over their mean",
+                "cells[].shares.jain", "Jain's index (sum x)^2 / (n sum x^2): 1 even, 1/n all on one",
+                "cells[].connection_errors", "requests that failed (connect or response), from the load generator",
+                "method", "server and load generator in one JVM on the same cores; load: socklab load --mode conn-per-request "
+                        + "--connections C (closed loop: each of C slots connects again as soon as its response arrived)");
     }
 
     @Override
@@ -119,6 +103,14 @@ public final class BalanceExperiment implements Experiment<BalanceExperiment.Res
             }
         }
         return new Result(workers, cells);
+    }
+
+    @Override
+    public Map<String, List<List<Object>>> csv(Result r) {
+        List<List<Object>> rows = new ArrayList<>();
+        rows.add(List.<Object>of("variant", "concurrency", "worker", "connections"));
+        r.cells.forEach(c -> c.shares.perWorker().forEach((w, n) -> rows.add(List.<Object>of(c.variant, c.concurrency, w, n))));
+        return Map.of("shares", rows);
     }
 
     @Override

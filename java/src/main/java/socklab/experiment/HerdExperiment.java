@@ -29,7 +29,7 @@ import socklab.sys.Sockets;
  * the waiters' voluntary context switches (each a wake-up that ended in sleep again) and the accept4
  * calls that returned EAGAIN (a wake-up for a connection another waiter took).
  */
-public final class HerdExperiment implements Experiment<HerdExperiment.Result> {
+public final class HerdExperiment extends Experiment<HerdExperiment.Result> {
 
     /**
      * One accept mode.
@@ -47,21 +47,11 @@ public final class HerdExperiment implements Experiment<HerdExperiment.Result> {
     /** Bound on waiting for the waiters to settle after a connect; far above the microseconds it takes. */
     private static final long SETTLE_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(10);
 
-    @Override
-    public String name() {
-        return "herd";
-    }
-
-    @Override
-    public String title() {
-        return "Herd: wake-ups per accepted connection";
-    }
-
-    @Override
-    public String description() {
-        return "N workers wait on one listening socket (shared-accept, each accept mode). Connections arrive one at a time, "
+    public HerdExperiment() {
+        super("herd", "Herd: wake-ups per accepted connection",
+                "N workers wait on one listening socket (shared-accept, each accept mode). Connections arrive one at a time, "
                 + "each only when every waiter sleeps in accept or epoll_wait; per connection the experiment counts the "
-                + "waiters' wake-ups (voluntary context switches in /proc) and the accept4 calls that returned EAGAIN.";
+                + "waiters' wake-ups (voluntary context switches in /proc) and the accept4 calls that returned EAGAIN.", Result.class);
     }
 
     @Override
@@ -75,22 +65,16 @@ public final class HerdExperiment implements Experiment<HerdExperiment.Result> {
 
     @Override
     public Map<String, String> fields() {
-        Map<String, String> f = new LinkedHashMap<>();
-        f.put("modes[].wakeups_per_accept", "sum over the waiting threads of the change in voluntary_ctxt_switches "
-                + "(/proc/self/task/TID/status) from before a connect, when all slept in accept4/epoll_wait, to after it was "
-                + "accepted and all slept again; averaged over the connections. Waiting threads: the accept threads (blocking), "
-                + "else the workers' event-loop threads");
-        f.put("modes[].eagain_per_accept", "accept4 calls returning EAGAIN (the workers' accept_eagain counter in /stats) per connection");
-        f.put("modes[].woken_waiters_per_accept", "waiting threads whose count moved, per connection");
-        f.put("modes[].wakeups_distribution", "wake-ups of one connection -> number of connections");
-        f.put("note", "the client connects and keeps the connection open without sending, so no request wakes a worker; "
-                + "mutex: idle workers also wake every 500 ms (accept_mutex_delay) to retry the lock");
-        return f;
-    }
-
-    @Override
-    public Class<Result> resultType() {
-        return Result.class;
+        return fields(
+                "modes[].wakeups_per_accept", "sum over the waiting threads of the change in voluntary_ctxt_switches "
+                        + "(/proc/self/task/TID/status) from before a connect, when all slept in accept4/epoll_wait, to after it was "
+                        + "accepted and all slept again; averaged over the connections. Waiting threads: the accept threads (blocking), "
+                        + "else the workers' event-loop threads",
+                "modes[].eagain_per_accept", "accept4 calls returning EAGAIN (the workers' accept_eagain counter in /stats) per connection",
+                "modes[].woken_waiters_per_accept", "waiting threads whose count moved, per connection",
+                "modes[].wakeups_distribution", "wake-ups of one connection -> number of connections",
+                "note", "the client connects and keeps the connection open without sending, so no request wakes a worker; "
+                        + "mutex: idle workers also wake every 500 ms (accept_mutex_delay) to retry the lock");
     }
 
     @Override
@@ -191,6 +175,15 @@ public final class HerdExperiment implements Experiment<HerdExperiment.Result> {
 
     private static double round(double x) {
         return Math.round(x * 1000) / 1000.0;
+    }
+
+    @Override
+    public Map<String, List<List<Object>>> csv(Result r) {
+        List<List<Object>> rows = new ArrayList<>();
+        rows.add(List.<Object>of("accept", "waiters", "connections", "wakeups_per_accept", "eagain_per_accept", "woken_waiters_per_accept"));
+        r.modes.forEach(m -> rows.add(List.<Object>of(m.accept, m.waiters, m.connections, m.wakeupsPerAccept, m.eagainPerAccept,
+                m.wokenWaitersPerAccept)));
+        return Map.of("modes", rows);
     }
 
     @Override

@@ -40,7 +40,7 @@ import socklab.sys.Sockets;
  * on the kernel's schedule (1 s, then 3 s, 7 s …). Then the acceptor resumes and drains the queue as
  * the retransmissions arrive; the client's connect latency shows the schedule as steps.
  */
-public final class OverflowExperiment implements Experiment<OverflowExperiment.Result> {
+public final class OverflowExperiment extends Experiment<OverflowExperiment.Result> {
 
     /** SYN retransmission times with the initial RTO of 1 s doubling: a connect finishing after the k-th lands in step k. */
     static final double[] RETRANSMIT_SECONDS = {0, 1, 3, 7, 15, 31, 63};
@@ -67,22 +67,12 @@ public final class OverflowExperiment implements Experiment<OverflowExperiment.R
         }
     }
 
-    @Override
-    public String name() {
-        return "overflow";
-    }
-
-    @Override
-    public String title() {
-        return "Overflow: a full accept queue and the SYNs it drops";
-    }
-
-    @Override
-    public String description() {
-        return "A listening socket with a small backlog and a paused acceptor takes a storm of M connects (connect only). "
+    public OverflowExperiment() {
+        super("overflow", "Overflow: a full accept queue and the SYNs it drops",
+                "A listening socket with a small backlog and a paused acceptor takes a storm of M connects (connect only). "
                 + "The accept queue is read through TCP_INFO and sampled through sock_diag, the namespace's TcpExt counters "
                 + "are read before and after, and each client's connect latency is measured. After the pause the acceptor "
-                + "drains the queue as SYN retransmissions arrive.";
+                + "drains the queue as SYN retransmissions arrive.", Result.class);
     }
 
     @Override
@@ -97,23 +87,17 @@ public final class OverflowExperiment implements Experiment<OverflowExperiment.R
 
     @Override
     public Map<String, String> fields() {
-        Map<String, String> f = new LinkedHashMap<>();
-        f.put("recv_q_pinned", "accept-queue length at the end of the pause, getsockopt(TCP_INFO) on the listener (tcpi_unacked)");
-        f.put("recv_q_max_sampled", "largest accept-queue length of the sock_diag samples during the pause (idiag_rqueue, ss Recv-Q)");
-        f.put("send_q", "the backlog in force, sock_diag idiag_wqueue (ss Send-Q)");
-        f.put("listen_overflows/listen_drops", "TcpExtListenOverflows and TcpExtListenDrops, /proc/net/netstat after minus before");
-        f.put("established", "connects the client saw complete (SYN-ACK received); a client whose final ACK the full queue "
-                + "dropped counts here too, while the server keeps it in SYN-RECV");
-        f.put("steps", "connects by latency band [t_k, t_k+1) with t = 0, 1, 3, 7 s: finished on the first SYN, or after the "
-                + "k-th retransmission");
-        f.put("histogram", "connect latency from connect(2) to the client's event loop seeing it complete, 100 ms bins");
-        f.put("queue", "[ms since the storm started, accept-queue length] from the sock_diag samples");
-        return f;
-    }
-
-    @Override
-    public Class<Result> resultType() {
-        return Result.class;
+        return fields(
+                "recv_q_pinned", "accept-queue length at the end of the pause, getsockopt(TCP_INFO) on the listener (tcpi_unacked)",
+                "recv_q_max_sampled", "largest accept-queue length of the sock_diag samples during the pause (idiag_rqueue, ss Recv-Q)",
+                "send_q", "the backlog in force, sock_diag idiag_wqueue (ss Send-Q)",
+                "listen_overflows/listen_drops", "TcpExtListenOverflows and TcpExtListenDrops, /proc/net/netstat after minus before",
+                "established", "connects the client saw complete (SYN-ACK received); a client whose final ACK the full queue "
+                        + "dropped counts here too, while the server keeps it in SYN-RECV",
+                "steps", "connects by latency band [t_k, t_k+1) with t = 0, 1, 3, 7 s: finished on the first SYN, or after the "
+                        + "k-th retransmission",
+                "histogram", "connect latency from connect(2) to the client's event loop seeing it complete, 100 ms bins",
+                "queue", "[ms since the storm started, accept-queue length] from the sock_diag samples");
     }
 
     @Override
@@ -232,6 +216,17 @@ public final class OverflowExperiment implements Experiment<OverflowExperiment.R
 
     private static double round(double ms) {
         return Math.round(ms * 10) / 10.0;
+    }
+
+    @Override
+    public Map<String, List<List<Object>>> csv(Result r) {
+        List<List<Object>> queue = new ArrayList<>();
+        queue.add(List.<Object>of("elapsed_ms", "accept_queue"));
+        r.queue.forEach(pt -> queue.add(List.<Object>of(pt[0], (long) pt[1])));
+        List<List<Object>> latency = new ArrayList<>();
+        latency.add(List.<Object>of("from_ms", "to_ms", "connects"));
+        r.histogram.forEach(b -> latency.add(List.<Object>of(b[0], b[1], (long) b[2])));
+        return Map.of("queue", queue, "connect-latency", latency);
     }
 
     @Override

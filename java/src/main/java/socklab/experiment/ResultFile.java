@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -67,6 +68,30 @@ public record ResultFile(String experiment, String title, String description, St
             throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
         }
         return file;
+    }
+
+    /**
+     * Writes {@code table} (first row the header) as CSV next to {@code json}: {@code JSONBASE-KEY.csv}.
+     * Values are written as they print; a value holding a comma or a quote is quoted.
+     */
+    public static Path writeCsv(Path json, String key, List<List<Object>> table) {
+        String base = json.getFileName().toString().replaceFirst("\\.json$", "");
+        Path file = json.resolveSibling(base + "-" + key + ".csv");
+        StringBuilder csv = new StringBuilder();
+        for (List<Object> row : table) {
+            csv.append(String.join(",", row.stream().map(ResultFile::csvValue).toList())).append('\n');
+        }
+        try {
+            Files.writeString(file, csv);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+        return file;
+    }
+
+    private static String csvValue(Object value) {
+        String text = String.valueOf(value);
+        return text.contains(",") || text.contains("\"") ? "\"" + text.replace("\"", "\"\"") + "\"" : text;
     }
 
     public static ResultFile read(Path file) {

@@ -26,6 +26,7 @@ public final class Runner {
         double seconds = (System.nanoTime() - t0) / 1e9;
         Path path = ResultFile.of(experiment, params, environment, started, seconds, machine.othersSinceStart(), result)
                 .write(resultsDir, params);
+        experiment.csv(result).forEach((key, table) -> ResultFile.writeCsv(path, key, table));
         experiment.table(result).forEach(out::println);
         out.println("results: " + path);
         out.flush();

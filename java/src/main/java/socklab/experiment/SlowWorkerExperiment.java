@@ -37,7 +37,7 @@ import socklab.sys.Binding;
  * socket is sampled through sock_diag while it happens, and the client measures latency from each
  * connection's intended start (the rate is paced, so a stall is not hidden by coordinated omission).
  */
-public final class SlowWorkerExperiment implements Experiment<SlowWorkerExperiment.Result> {
+public final class SlowWorkerExperiment extends Experiment<SlowWorkerExperiment.Result> {
 
     /** One listening socket's queue over the run: {elapsed ms, accept queue} points. */
     public record SocketSeries(String label, long backlog, long maxAcceptQueue, List<double[]> points) {}
@@ -59,21 +59,11 @@ public final class SlowWorkerExperiment implements Experiment<SlowWorkerExperime
 
     public record Result(int workers, double rate, long stallMs, List<Run> runs) {}
 
-    @Override
-    public String name() {
-        return "slow-worker";
-    }
-
-    @Override
-    public String title() {
-        return "Slow worker: one blocked cashier, shared queue vs a queue per worker";
-    }
-
-    @Override
-    public String description() {
-        return "A paced stream of new connections (one GET / each) runs against a server with N workers; a while into the "
+    public SlowWorkerExperiment() {
+        super("slow-worker", "Slow worker: one blocked cashier, shared queue vs a queue per worker",
+                "A paced stream of new connections (one GET / each) runs against a server with N workers; a while into the "
                 + "window one request GET /sleep?ms=S blocks the worker that takes it. The accept queue of every listening "
-                + "socket is sampled through sock_diag, and latency is measured from each connection's intended start.";
+                + "socket is sampled through sock_diag, and latency is measured from each connection's intended start.", Result.class);
     }
 
     @Override
@@ -92,22 +82,16 @@ public final class SlowWorkerExperiment implements Experiment<SlowWorkerExperime
 
     @Override
     public Map<String, String> fields() {
-        Map<String, String> f = new LinkedHashMap<>();
-        f.put("runs[].latency", "ms per request, from its intended start (connect included) to the end of the response; "
-                + "paced conn-per-request at --rate, so requests due while the server stalls count their wait (HdrHistogram)");
-        f.put("runs[].sockets[].points", "[ms since sampling started, accept-queue length] of each listening socket, one "
-                + "sock_diag dump per interval (idiag_rqueue, what ss shows as Recv-Q)");
-        f.put("runs[].sockets[].max_accept_queue", "the largest sampled accept-queue length of that socket");
-        f.put("runs[].stall_from_ms/stall_to_ms", "when GET /sleep was sent and when its response came back, on the sampler's clock");
-        f.put("runs[].stalled_worker", "X-Worker of the /sleep response");
-        f.put("runs[].unsent", "requests due but never started because every client slot was busy (0 means the client kept its schedule)");
-        f.put("runs[].tcp_counter_deltas", "TCP counters over the run, for the namespace (see environment.counters_scope)");
-        return f;
-    }
-
-    @Override
-    public Class<Result> resultType() {
-        return Result.class;
+        return fields(
+                "runs[].latency", "ms per request, from its intended start (connect included) to the end of the response; "
+                        + "paced conn-per-request at --rate, so requests due while the server stalls count their wait (HdrHistogram)",
+                "runs[].sockets[].points", "[ms since sampling started, accept-queue length] of each listening socket, one "
+                        + "sock_diag dump per interval (idiag_rqueue, what ss shows as Recv-Q)",
+                "runs[].sockets[].max_accept_queue", "the largest sampled accept-queue length of that socket",
+                "runs[].stall_from_ms/stall_to_ms", "when GET /sleep was sent and when its response came back, on the sampler's clock",
+                "runs[].stalled_worker", "X-Worker of the /sleep response",
+                "runs[].unsent", "requests due but never started because every client slot was busy (0 means the client kept its schedule)",
+                "runs[].tcp_counter_deltas", "TCP counters over the run, for the namespace (see environment.counters_scope)");
     }
 
     @Override
@@ -185,6 +169,18 @@ public final class SlowWorkerExperiment implements Experiment<SlowWorkerExperime
 
     private static double round(double ms) {
         return Math.round(ms * 10) / 10.0;
+    }
+
+    @Override
+    public Map<String, List<List<Object>>> csv(Result r) {
+        List<List<Object>> rows = new ArrayList<>();
+        rows.add(List.<Object>of("variant", "socket", "elapsed_ms", "accept_queue", "backlog"));
+        for (Run run : r.runs) {
+            for (SocketSeries s : run.sockets) {
+                s.points.forEach(pt -> rows.add(List.<Object>of(run.variant, s.label, pt[0], (long) pt[1], s.backlog)));
+            }
+        }
+        return Map.of("queues", rows);
     }
 
     @Override

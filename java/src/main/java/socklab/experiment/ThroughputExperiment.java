@@ -30,7 +30,7 @@ import socklab.sys.Binding;
  * requests on one worker, so a heavy request holds up everything queued behind it on that worker,
  * while the dispatcher hands each request to whichever worker is free.
  */
-public final class ThroughputExperiment implements Experiment<ThroughputExperiment.Result> {
+public final class ThroughputExperiment extends Experiment<ThroughputExperiment.Result> {
 
     /** The request mixes, each a list of weighted paths. */
     static final Map<String, List<RequestPath>> MIXES = mixes();
@@ -53,29 +53,19 @@ public final class ThroughputExperiment implements Experiment<ThroughputExperime
         }
     }
 
-    @Override
-    public String name() {
-        return "throughput";
-    }
-
-    @Override
-    public String title() {
-        return "Throughput: requests per second and latency per model and binding";
-    }
-
-    @Override
-    public String description() {
-        return "Each model (and binding) serves C keep-alive connections in a closed loop for a fixed window, with uniform "
-                + "cheap requests (GET /work?us=10) and with a skewed mix (1% GET /work?us=1000). The load generator runs in "
-                + "the same JVM as the server, on the same cores.";
-    }
-
     /** One variant per model, with the model's default accept mode and steering (what `socklab serve` runs). */
     static String modelDefaults() {
         ServerConfig d = ServerConfig.of(Model.SINGLE);
         return String.join(",", Variant.all().stream()
                 .filter(v -> (v.accept() == null || v.accept() == d.accept()) && (v.steer() == null || v.steer() == d.steer()))
                 .map(Variant::label).toList());
+    }
+
+    public ThroughputExperiment() {
+        super("throughput", "Throughput: requests per second and latency per model and binding",
+                "Each model (and binding) serves C keep-alive connections in a closed loop for a fixed window, with uniform "
+                + "cheap requests (GET /work?us=10) and with a skewed mix (1% GET /work?us=1000). The load generator runs in "
+                + "the same JVM as the server, on the same cores.", Result.class);
     }
 
     @Override
@@ -94,20 +84,14 @@ public final class ThroughputExperiment implements Experiment<ThroughputExperime
 
     @Override
     public Map<String, String> fields() {
-        Map<String, String> f = new LinkedHashMap<>();
-        f.put("cells[].requests_per_second", "responses that arrived inside the window over its length, closed loop: each "
-                + "connection sends its next request when the previous response arrived");
-        f.put("cells[].latency", "ms from each request's send to its response (closed loop: a stalled server also stalls "
-                + "sending, so the tail is under-reported: coordinated omission), HdrHistogram");
-        f.put("cells[].responses_per_worker", "responses by X-Worker");
-        f.put("method", "server and load generator (one event-loop thread) in one JVM on the same CPUs; each cell starts a "
-                + "fresh server, warms it up, then measures");
-        return f;
-    }
-
-    @Override
-    public Class<Result> resultType() {
-        return Result.class;
+        return fields(
+                "cells[].requests_per_second", "responses that arrived inside the window over its length, closed loop: each "
+                        + "connection sends its next request when the previous response arrived",
+                "cells[].latency", "ms from each request's send to its response (closed loop: a stalled server also stalls "
+                        + "sending, so the tail is under-reported: coordinated omission), HdrHistogram",
+                "cells[].responses_per_worker", "responses by X-Worker",
+                "method", "server and load generator (one event-loop thread) in one JVM on the same CPUs; each cell starts a "
+                        + "fresh server, warms it up, then measures");
     }
 
     @Override
@@ -135,6 +119,15 @@ public final class ThroughputExperiment implements Experiment<ThroughputExperime
             }
         }
         return new Result(workers, connections, cells);
+    }
+
+    @Override
+    public Map<String, List<List<Object>>> csv(Result r) {
+        List<List<Object>> rows = new ArrayList<>();
+        rows.add(List.<Object>of("mix", "variant", "binding", "requests_per_second", "p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms", "errors"));
+        r.cells.forEach(c -> rows.add(List.<Object>of(c.mix, c.variant, c.binding, c.requestsPerSecond, c.latency.p50(), c.latency.p90(),
+                c.latency.p99(), c.latency.p999(), c.latency.max(), c.errors)));
+        return Map.of("cells", rows);
     }
 
     @Override

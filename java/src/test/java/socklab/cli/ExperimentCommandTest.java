@@ -61,13 +61,18 @@ class ExperimentCommandTest {
         CliRun run = CliRun.of("experiment", "herd", "--accept", "blocking", "--waiters", "2", "--connections", "3",
                 "--results", dir.toString());
         assertEquals(0, run.exit(), run.err());
+        assertTrue(run.out().contains("results: "), "the run's output, from a child JVM or not, comes through: " + run.out());
         List<Path> files;
         try (Stream<Path> s = Files.list(dir)) {
-            files = s.toList();
+            files = s.sorted((a, b) -> Boolean.compare(b.toString().endsWith(".json"), a.toString().endsWith(".json"))).toList();
         }
-        assertEquals(1, files.size(), files.toString());
+        assertEquals(2, files.size(), "the JSON and its CSV: " + files);
         String name = files.getFirst().getFileName().toString();
         assertTrue(name.startsWith("herd-acceptblocking-waiters2-connections3-") && name.endsWith(".json"), name);
+        assertEquals(name.replace(".json", "-modes.csv"), files.get(1).getFileName().toString());
+        List<String> csv = Files.readAllLines(files.get(1));
+        assertEquals("accept,waiters,connections,wakeups_per_accept,eagain_per_accept,woken_waiters_per_accept", csv.getFirst());
+        assertTrue(csv.get(1).startsWith("blocking,2,3,"), csv.toString());
         ResultFile file = ResultFile.read(files.getFirst());
         boolean root = Files.readString(Path.of("/proc/self/status")).lines().filter(l -> l.startsWith("Uid:"))
                 .anyMatch(l -> l.split("\\s+")[2].equals("0"));
