@@ -50,7 +50,7 @@ class ReportBuilderTest {
         steps.put("1 s", 45L);
         steps.put("3 s", 0L);
         steps.put("timed out", 0L);
-        write(run, new OverflowExperiment(), env, Map.of(), new OverflowExperiment.Result(4, 4, 50, 500, 4000, 5, 5, 50,
+        write(run, new OverflowExperiment(), env, Map.of(), new OverflowExperiment.Result(4, 4, 50, 3, 503, 4000, 5, 5, 50,
                 Map.of("connect-timeout", 0L), 50, new LatencySummary(50, 900, 1020, 1025, 1030, 1030, 1031), steps,
                 List.of(new double[] {0, 100, 5}, new double[] {1000, 1100, 45}), 90, 90, Map.of("TcpExtListenOverflows", 90L),
                 List.of(new double[] {0, 0}, new double[] {10, 5}, new double[] {600, 0})));
