@@ -28,6 +28,12 @@ MAVEN := $(MVN) $(MVN_FLAGS) -Dgit.sha=$(GIT_SHA)
 NATIVE_OUT := native/build
 SYSCONST := $(NATIVE_OUT)/sysconst
 CSERVER := $(NATIVE_OUT)/cserver
+# The jni binding's shim: header from `javac -h`, library where java/pom.xml picks it up as a jar
+# resource (socklab.sys.JniBinding loads /native/linux-<cpu>/libsocklab_jni.so from the class path).
+JNI_HEADER := $(NATIVE_OUT)/include/socklab_sys_JniCalls.h
+JNI_LIB := $(NATIVE_OUT)/resources/native/linux-$(shell uname -m)/libsocklab_jni.so
+JNI_CFLAGS := -fPIC -shared -fvisibility=hidden -I$(JAVA_HOME)/include -I$(JAVA_HOME)/include/linux -I$(dir $(JNI_HEADER))
+CFLOOR := $(NATIVE_OUT)/cfloor
 SOCKLAB_JAR := java/target/socklab-all.jar
 BENCH_JAR := benchmarks/target/benchmarks.jar
 
@@ -38,9 +44,18 @@ JMH_quick := -f 1 -wi 3 -w 1s -i 5 -r 1s
 JMH_full := -f 2 -wi 5 -w 2s -i 10 -r 2s
 JMH_ARGS := $(or $(JMH_$(PROFILE)),$(error PROFILE must be quick or full, not '$(PROFILE)'))
 
-.PHONY: build test bench native clean
+# The FFI cost table (socklab.bench.ffi: 23 JMH runs, 5 calls x the ways in). quick: 1 fork, 2x1s
+# warm-up, 5x1s measurement each, so that `make bench-ffi` stays under 5 minutes on 2 cores.
+FFI_BENCHMARKS := socklab\.bench\.ffi\.
+JMH_FFI_quick := -f 1 -wi 2 -w 1s -i 5 -r 1s
+JMH_FFI_full := $(JMH_full)
+CFLOOR_quick := --rounds 10 --round-ms 100
+CFLOOR_full := --rounds 20 --round-ms 200
+FFI_RESULT := $(RESULTS)/ffi-$(PROFILE)-$(GIT_SHA)
 
-native: $(SYSCONST) $(CSERVER)
+.PHONY: build test bench bench-ffi native clean
+
+native: $(SYSCONST) $(CSERVER) $(JNI_LIB) $(CFLOOR)
 
 # Prints every constant, struct size and field offset the Java layer uses, from the system headers.
 $(SYSCONST): native/sysconst.c native/sysconst_tcpinfo.c | $(NATIVE_OUT)
@@ -49,6 +64,20 @@ $(SYSCONST): native/sysconst.c native/sysconst_tcpinfo.c | $(NATIVE_OUT)
 # The C baseline HTTP server (single and reuseport): the limit this machine reaches for GET /.
 $(CSERVER): native/cserver.c | $(NATIVE_OUT)
 	$(CC) $(CFLAGS) -pthread -o $@ $^
+
+$(JNI_HEADER): java/src/main/java/socklab/sys/JniCalls.java | $(NATIVE_OUT)
+	$(JAVA_HOME)/bin/javac -h $(@D) -d $(NATIVE_OUT)/javac-h $<
+
+# Only the JNIEXPORT entry points may be visible: the check fails the build if anything else is exported.
+$(JNI_LIB): native/socklab_jni.c $(JNI_HEADER)
+	mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(JNI_CFLAGS) -o $@ $<
+	@extra=$$(nm -D --defined-only $@ | awk '$$3 !~ /^Java_socklab_sys_JniCalls_/ {print $$3}'); \
+	  if [[ -n "$$extra" ]]; then rm -f $@; echo "$@ exports more than its JNI entry points: $$extra" >&2; exit 1; fi
+
+# The C floor of the FFI cost table: the same calls as the JMH benchmarks, from C.
+$(CFLOOR): native/cfloor.c | $(NATIVE_OUT)
+	$(CC) $(CFLAGS) -o $@ $<
 
 $(NATIVE_OUT) $(RESULTS):
 	mkdir -p $@
@@ -60,20 +89,35 @@ test: native
 	$(MAVEN) verify
 	scripts/check-launcher.sh
 
-# The main job: every experiment (socklab experiment all: each in a JVM and, as root, a network
-# namespace of its own), then the JMH benchmarks, then the report built from the run's files alone.
-# Everything lands in $(BENCH_RUN); the report in $(RESULTS)/report-$(GIT_SHA).{md,html}. A failed
-# experiment does not stop the rest: the report shows what ran, and bench exits 1 at the end.
-bench: build | $(RESULTS)
+# The main job: the FFI cost table (bench-ffi), every experiment (socklab experiment all: each in a JVM
+# and, as root, a network namespace of its own), any other JMH benchmark, then the report built from
+# the run's files alone. Everything lands in $(BENCH_RUN) (with a copy of the FFI table); the report
+# in $(RESULTS)/report-$(GIT_SHA).{md,html}. A failed experiment does not stop the rest: the report
+# shows what ran, and bench exits 1 at the end.
+bench: bench-ffi | $(RESULTS)
 	@mkdir -p $(BENCH_RUN)
+	@cp $(FFI_RESULT).txt $(BENCH_RUN)/
 	@echo "bench: profile $(PROFILE), $$(nproc) cores, load average $$(cut -d' ' -f1-3 /proc/loadavg); results in $(BENCH_RUN)"
 	@status=0; \
 	  ./socklab experiment all --profile $(PROFILE) --results $(BENCH_RUN) || status=1; \
-	  echo "bench: JMH"; \
-	  $(JAVA) @jvm.options -jar $(BENCH_JAR) $(JMH_ARGS) -rf json -rff $(BENCH_RUN)/jmh-$(PROFILE)-$(GIT_SHA).json \
-	    > $(BENCH_RUN)/jmh-$(PROFILE)-$(GIT_SHA).log || status=1; \
+	  if $(JAVA) @jvm.options -jar $(BENCH_JAR) -l -e '$(FFI_BENCHMARKS)' | grep -q '^socklab\.'; then \
+	    echo "bench: JMH (besides the FFI cost table)"; \
+	    $(JAVA) @jvm.options -jar $(BENCH_JAR) $(JMH_ARGS) -e '$(FFI_BENCHMARKS)' \
+	      -rf json -rff $(BENCH_RUN)/jmh-$(PROFILE)-$(GIT_SHA).json > $(BENCH_RUN)/jmh-$(PROFILE)-$(GIT_SHA).log || status=1; \
+	  fi; \
 	  ./socklab report --run $(BENCH_RUN) --out $(RESULTS) || status=1; \
 	  exit $$status
+
+# Per-call cost of five calls through every binding, next to the C floor. Keeps the C floor's rounds,
+# the JMH JSON and log, and the printed table under $(RESULTS)/ffi-<profile>-<sha>.*; prints the table.
+bench-ffi: build | $(RESULTS)
+	@echo "bench-ffi: $$(nproc) cores, load average $$(cut -d' ' -f1-3 /proc/loadavg) at the start" | tee $(FFI_RESULT).txt
+	$(CFLOOR) $(CFLOOR_$(PROFILE)) > $(FFI_RESULT)-cfloor.txt
+	@echo "bench-ffi: JMH, one fork per benchmark and binding; progress below, full log in $(FFI_RESULT)-jmh.log"
+	set -o pipefail; $(JAVA) @jvm.options -jar $(BENCH_JAR) $(JMH_FFI_$(PROFILE)) -rf json -rff $(FFI_RESULT).json \
+	  '$(FFI_BENCHMARKS)' | tee $(FFI_RESULT)-jmh.log | grep --line-buffered -E '^# (Benchmark|Parameters): '
+	./socklab ffi-table --jmh $(FFI_RESULT).json --floor $(FFI_RESULT)-cfloor.txt | tee -a $(FFI_RESULT).txt
+	@echo "bench-ffi: table in $(FFI_RESULT).txt, JMH JSON in $(FFI_RESULT).json"
 
 clean:
 	$(MAVEN) clean

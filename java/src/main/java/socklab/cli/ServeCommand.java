@@ -36,9 +36,9 @@ public final class ServeCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", paramLabel = "MODEL", defaultValue = "single", converter = ModelConverter.class,
+    @Option(names = "--model", paramLabel = "MODEL", defaultValue = "single",
             description = "single, acceptor-readers, dispatcher-workers, shared-accept or reuseport (default: ${DEFAULT-VALUE})")
-    Model model;
+    String model;
 
     @Option(names = "--workers", paramLabel = "N",
             description = "worker threads (default: 1 for single, else one per CPU)")
@@ -57,13 +57,12 @@ public final class ServeCommand implements Callable<Integer> {
             completionCandidates = BindingNames.class)
     String binding;
 
-    @Option(names = "--accept", paramLabel = "HOW", converter = AcceptConverter.class,
+    @Option(names = "--accept", paramLabel = "HOW",
             description = "shared-accept only: blocking, epoll, exclusive or mutex (default: exclusive)")
-    AcceptMode accept;
+    String accept;
 
-    @Option(names = "--steer", paramLabel = "HOW", converter = SteerConverter.class,
-            description = "reuseport only: hash or cpu (default: hash)")
-    Steer steer;
+    @Option(names = "--steer", paramLabel = "HOW", description = "reuseport only: hash or cpu (default: hash)")
+    String steer;
 
     @Option(names = "--max-head-bytes", description = "request line + headers; more gets 431 (default: ${DEFAULT-VALUE})")
     int maxHeadBytes = HttpLimits.DEFAULTS.maxHeadBytes();
@@ -118,21 +117,22 @@ public final class ServeCommand implements Callable<Integer> {
     /** The options as a config; a bad value or a flag that does not fit the model is a usage error (exit 2). */
     private ServerConfig config() {
         CommandLine cli = spec.commandLine();
-        if (accept != null && model != Model.SHARED_ACCEPT) {
-            throw new CommandLine.ParameterException(cli, "--accept applies to --model shared-accept only");
-        }
-        if (steer != null && model != Model.REUSEPORT) {
-            throw new CommandLine.ParameterException(cli, "--steer applies to --model reuseport only");
-        }
         try {
-            ServerConfig config = ServerConfig.of(model)
+            Model m = Model.byName(model);
+            if (accept != null && m != Model.SHARED_ACCEPT) {
+                throw new IllegalArgumentException("--accept applies to --model shared-accept only");
+            }
+            if (steer != null && m != Model.REUSEPORT) {
+                throw new IllegalArgumentException("--steer applies to --model reuseport only");
+            }
+            ServerConfig config = ServerConfig.of(m)
                     .withAddress(host, port)
                     .withBacklog(backlog)
                     .withBinding(binding)
                     .withLimits(new HttpLimits(maxHeadBytes, maxBodyBytes, idleTimeoutMillis, headerTimeoutMillis, lingerMillis));
             config = workers == null ? config : config.withWorkers(workers);
-            config = accept == null ? config : config.withAccept(accept);
-            return steer == null ? config : config.withSteer(steer);
+            config = accept == null ? config : config.withAccept(AcceptMode.byName(accept));
+            return steer == null ? config : config.withSteer(Steer.byName(steer));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cli, e.getMessage());
         }
@@ -162,27 +162,6 @@ public final class ServeCommand implements Callable<Integer> {
         };
         sun.misc.Signal.handle(new sun.misc.Signal("INT"), handler);
         sun.misc.Signal.handle(new sun.misc.Signal("TERM"), handler);
-    }
-
-    static final class ModelConverter implements CommandLine.ITypeConverter<Model> {
-        @Override
-        public Model convert(String value) {
-            return Model.byName(value);
-        }
-    }
-
-    static final class AcceptConverter implements CommandLine.ITypeConverter<AcceptMode> {
-        @Override
-        public AcceptMode convert(String value) {
-            return AcceptMode.byName(value);
-        }
-    }
-
-    static final class SteerConverter implements CommandLine.ITypeConverter<Steer> {
-        @Override
-        public Steer convert(String value) {
-            return Steer.byName(value);
-        }
     }
 
     static final class BindingNames implements Iterable<String> {

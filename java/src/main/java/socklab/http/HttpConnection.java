@@ -1,7 +1,6 @@
 package socklab.http;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 import socklab.http.ConnectionTimers.Wait;
 import socklab.sys.Binding;
@@ -28,31 +27,17 @@ import socklab.sys.Sockets;
 public final class HttpConnection {
     private enum State { READING, HANDLING, RESPONDING, LINGERING, CLOSED }
 
-    private static final int READY = 1;
-    private static final int NEED_MORE = 0;
-    private static final MemorySegment NO_BODY = MemorySegment.ofArray(new byte[0]);
-
     private final ConnectionHost host;
     private final Binding sys;
     private final HttpLimits limits;
-    private final MemorySegment in;
-    private final OutputBuffer out;
     private final HttpRequest request = new HttpRequest();
     private final HttpResponse response = new HttpResponse();
+    private final InputBuffer in;
+    private final OutputBuffer out;
 
     private int fd = -1;
     private int generation;
     private State state = State.CLOSED;
-    /** Unconsumed input is {@code in[start, limit)}; the head search has looked at everything before {@code scanned}. */
-    private int start;
-    private int limit;
-    private int scanned;
-    private boolean headParsed;
-    private int bodyStart;
-    /** A body larger than the input buffer is gathered here; null otherwise. */
-    private byte[] bodyArray;
-    private int bodyFilled;
-    private int requestEnd;
     private long requestsOnConnection;
     private boolean readable;
     private boolean writable;
@@ -75,7 +60,7 @@ public final class HttpConnection {
         this.host = host;
         this.sys = host.binding();
         this.limits = host.limits();
-        this.in = in;
+        this.in = new InputBuffer(in, limits, request);
         this.out = new OutputBuffer(out);
     }
 
@@ -84,9 +69,7 @@ public final class HttpConnection {
         this.fd = fd;
         this.generation = generation;
         state = State.READING;
-        start = limit = scanned = 0;
-        headParsed = false;
-        bodyArray = null;
+        in.clear();
         requestsOnConnection = 0;
         readable = peerFinPending = peerClosed = closeAfterResponse = writeShut = false;
         writable = true;
@@ -140,7 +123,7 @@ public final class HttpConnection {
 
     /** The loop is stopping: a connection with nothing in progress is closed now, the others after their response. */
     public void closeIfIdle() {
-        if (state == State.READING && start == limit && !headParsed && out.isEmpty()) {
+        if (state == State.READING && in.isEmpty() && out.isEmpty()) {
             close();
         }
     }
@@ -186,14 +169,14 @@ public final class HttpConnection {
             case HANDLING, CLOSED -> Wait.NONE;
             case LINGERING -> Wait.LINGER;
             case RESPONDING -> Wait.PROGRESS;
-            case READING -> out.unwritten() > 0 || headParsed ? Wait.PROGRESS
-                    : start < limit || requestsOnConnection == 0 ? Wait.HEAD : Wait.IDLE;
+            case READING -> out.unwritten() > 0 || in.inBody() ? Wait.PROGRESS
+                    : !in.isEmpty() || requestsOnConnection == 0 ? Wait.HEAD : Wait.IDLE;
         };
     }
 
     /** Called by the timers when the deadline of {@code waited} passed. */
     void expired(Wait waited) {
-        if (state == State.READING && out.isEmpty() && (start < limit || headParsed)) {
+        if (state == State.READING && out.isEmpty() && !in.isEmpty()) {
             error(HttpStatus.REQUEST_TIMEOUT, waited == Wait.HEAD
                     ? "the request head took longer than " + limits.headerTimeoutMillis() + " ms"
                     : "the request body stalled for " + limits.idleTimeoutMillis() + " ms");
@@ -204,8 +187,11 @@ public final class HttpConnection {
     }
 
     private boolean readRequest() {
-        int r = parse();
-        if (r == READY) {
+        int r = in.parse();
+        if (in.takeContinue()) {
+            out.interimContinue(); // without room the client sends the body after its own short wait
+        }
+        if (r == InputBuffer.READY) {
             requestsOnConnection++;
             if (host.dispatch(this)) {
                 startResponse();
@@ -215,7 +201,7 @@ public final class HttpConnection {
             host.timers().cancel(this);
             return false;
         }
-        if (r != NEED_MORE) {
+        if (r != InputBuffer.NEED_MORE) {
             error(r, request.error);
             return true;
         }
@@ -233,99 +219,18 @@ public final class HttpConnection {
         return false;
     }
 
-    /** Parses what is buffered: READY with the request (and its body) complete, NEED_MORE, or an error status. */
-    private int parse() {
-        if (!headParsed) {
-            start = HttpParser.skipEmptyLines(in, start, limit);
-            if (start == limit) {
-                start = limit = scanned = 0;
-                return NEED_MORE;
-            }
-            int end = HttpParser.findHeadEnd(in, start, scanned, limit);
-            scanned = limit;
-            if (end < 0 ? limit - start >= limits.maxHeadBytes() : end - start > limits.maxHeadBytes()) {
-                request.error = "the request head is larger than " + limits.maxHeadBytes() + " bytes";
-                return HttpStatus.HEADER_FIELDS_TOO_LARGE;
-            }
-            if (end < 0) {
-                return NEED_MORE;
-            }
-            int status = HttpParser.parseHead(in, start, end, limits.maxBodyBytes(), request);
-            if (status != 0) {
-                return status;
-            }
-            headParsed = true;
-            bodyStart = end;
-            prepareBody();
-        }
-        long length = request.contentLength;
-        if (bodyArray != null) {
-            int n = (int) Math.min(limit - bodyStart, length - bodyFilled);
-            MemorySegment.copy(in, ValueLayout.JAVA_BYTE, bodyStart, bodyArray, bodyFilled, n);
-            bodyFilled += n;
-            MemorySegment.copy(in, bodyStart + n, in, bodyStart, limit - bodyStart - n); // keep what follows the body
-            limit -= n;
-            if (bodyFilled < length) {
-                return NEED_MORE;
-            }
-            request.body = MemorySegment.ofArray(bodyArray);
-            requestEnd = bodyStart;
-        } else {
-            if (limit - bodyStart < length) {
-                return NEED_MORE;
-            }
-            request.body = length == 0 ? NO_BODY : in.asSlice(bodyStart, length);
-            requestEnd = bodyStart + (int) length;
-        }
-        return READY;
-    }
-
-    /** Decides where the body goes once the head is parsed, and sends 100 Continue if the client waits for it. */
-    private void prepareBody() {
-        long length = request.contentLength;
-        if (length == 0) {
-            return;
-        }
-        boolean fitsInBuffer = bodyStart - start + length <= in.byteSize();
-        if (start > 0 && (!fitsInBuffer || bodyStart + length > in.byteSize())) {
-            compact();
-        }
-        if (!fitsInBuffer) {
-            bodyArray = new byte[(int) length];
-            bodyFilled = 0;
-        }
-        if (request.expectContinue && request.minorVersion == 1 && limit - bodyStart < length) {
-            out.interimContinue(); // without room the client sends the body after its own short wait
-        }
-    }
-
-    /** Moves unconsumed input to the front of the buffer; the parsed head's offsets are relative, so they move along. */
-    private void compact() {
-        MemorySegment.copy(in, start, in, 0, limit - start);
-        limit -= start;
-        scanned -= start;
-        bodyStart -= start;
-        request.base -= start;
-        start = 0;
-    }
-
     /** One read into the free end of the input buffer; true to go on parsing. */
     private boolean fill() {
-        if (start > 0 && limit == in.byteSize()) {
-            compact();
-        }
-        MemorySegment room = limit == 0 ? in : in.asSlice(limit);
-        long n = sys.read(fd, room);
+        long n = in.fill(sys, fd);
         if (n == -Errno.EAGAIN) {
             readable = false;
         } else if (n == 0) {
             peerClosed = true;
             readable = false;
         } else {
-            limit += (int) n;
             host.io().addBytesIn(n);
             progress = true;
-            if (n < room.byteSize() && !peerFinPending) {
+            if (n < in.lastAsked() && !peerFinPending) {
                 readable = false; // a short read drained the socket; the next arrival is a new edge
             }
         }
@@ -368,8 +273,7 @@ public final class HttpConnection {
         response.reset(io.id(), io.workerLine());
         response.error(status, why);
         closeAfterResponse = true;
-        requestEnd = limit; // what follows a bad request cannot be trusted to be a request
-        request.reset(in, start); // not HEAD, HTTP/1.1: the error has a body and is framed for any client
+        in.consumeAll();
         headWritten = false;
         state = State.RESPONDING;
     }
@@ -385,14 +289,7 @@ public final class HttpConnection {
         if (!out.copyBody()) {
             return flushed();
         }
-        // The response is in the output buffer: the request's input can go.
-        start = requestEnd;
-        headParsed = false;
-        bodyArray = null;
-        if (start == limit) {
-            start = limit = 0;
-        }
-        scanned = start;
+        in.consume(); // the response is in the output buffer: the request's input can go
         host.timers().cancel(this); // the next request gets a deadline of its own
         state = closeAfterResponse ? State.LINGERING : State.READING;
         return true;
@@ -416,7 +313,7 @@ public final class HttpConnection {
             writeShut = true;
         }
         while (readable) {
-            long n = sys.read(fd, in);
+            long n = sys.read(fd, in.scratch());
             if (n == 0) {
                 close();
                 return false;
@@ -433,7 +330,7 @@ public final class HttpConnection {
     private void close() {
         host.timers().cancel(this);
         state = State.CLOSED;
-        bodyArray = null;
+        in.clear();
         try {
             sys.close(fd);
         } finally {

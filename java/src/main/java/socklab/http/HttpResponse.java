@@ -86,9 +86,13 @@ public final class HttpResponse {
         return this;
     }
 
+    /** A loop, not a stream: this runs for every response that sets a content type. */
     private static void checkValue(String value) {
-        if (!value.chars().allMatch(c -> c == '\t' || (c >= 0x20 && c < 0x7f))) {
-            throw new IllegalArgumentException("header value must be printable ASCII: '" + value + "'");
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c != '\t' && (c < 0x20 || c >= 0x7f)) {
+                throw new IllegalArgumentException("header value must be printable ASCII: '" + value + "'");
+            }
         }
     }
 

@@ -88,11 +88,17 @@ public final class Epoll {
         }
     }
 
-    /** Raw epoll_ctl(2): 0 or {@code -errno}. */
-    static int ctlRaw(int epfd, int op, int fd, int events, long data) {
+    /** This thread's scratch {@code struct epoll_event}, filled with {@code events} and {@code data}, for epoll_ctl. */
+    static MemorySegment scratchEvent(int events, long data) {
         MemorySegment event = SCRATCH_EVENT.get();
         EVENTS.set(event, 0L, events);
         DATA.set(event, 0L, data);
+        return event;
+    }
+
+    /** Raw epoll_ctl(2): 0 or {@code -errno}. */
+    static int ctlRaw(int epfd, int op, int fd, int events, long data) {
+        MemorySegment event = scratchEvent(events, data);
         MemorySegment state = Libc.callState();
         try {
             int r = (int) EPOLL_CTL.invokeExact(state, epfd, op, fd, event);
@@ -102,28 +108,36 @@ public final class Epoll {
         }
     }
 
+    /**
+     * epoll_ctl's error policy, shared by every binding: a failure throws naming the op and the
+     * descriptor, {@code epoll_ctl(DEL, fd 7): ENOENT (No such file or directory)}. An op other than
+     * ADD, MOD or DEL reaches the kernel, which answers EINVAL.
+     */
+    static void checkCtl(int op, int fd, int result) {
+        if (result < 0) {
+            String name = switch (op) {
+                case EPOLL_CTL_ADD -> "ADD";
+                case EPOLL_CTL_MOD -> "MOD";
+                case EPOLL_CTL_DEL -> "DEL";
+                default -> "op " + op;
+            };
+            Errors.check("epoll_ctl", name + ", fd " + fd, result);
+        }
+    }
+
     /** Registers {@code fd} for {@code events} with {@code data} returned in its events (usually the fd). */
     public static void add(int epfd, int fd, int events, long data) {
-        int r = ctlRaw(epfd, EPOLL_CTL_ADD, fd, events, data);
-        if (r < 0) {
-            Errors.check("epoll_ctl", "ADD, fd " + fd, r);
-        }
+        checkCtl(EPOLL_CTL_ADD, fd, ctlRaw(epfd, EPOLL_CTL_ADD, fd, events, data));
     }
 
     /** Changes the events of a registered descriptor. */
     public static void modify(int epfd, int fd, int events, long data) {
-        int r = ctlRaw(epfd, EPOLL_CTL_MOD, fd, events, data);
-        if (r < 0) {
-            Errors.check("epoll_ctl", "MOD, fd " + fd, r);
-        }
+        checkCtl(EPOLL_CTL_MOD, fd, ctlRaw(epfd, EPOLL_CTL_MOD, fd, events, data));
     }
 
     /** Removes a registered descriptor (close(2) does this too once the last reference is gone). */
     public static void delete(int epfd, int fd) {
-        int r = ctlRaw(epfd, EPOLL_CTL_DEL, fd, 0, 0L);
-        if (r < 0) {
-            Errors.check("epoll_ctl", "DEL, fd " + fd, r);
-        }
+        checkCtl(EPOLL_CTL_DEL, fd, ctlRaw(epfd, EPOLL_CTL_DEL, fd, 0, 0L));
     }
 
     /** An event array for {@code maxEvents} events, owned by {@code arena}. */
@@ -136,7 +150,7 @@ public final class Epoll {
      * 0 on timeout. {@code timeoutMillis} -1 waits for ever; EINTR is retried.
      */
     public static int wait(int epfd, MemorySegment events, int timeoutMillis) {
-        int maxEvents = (int) (events.byteSize() / EVENT_SIZE);
+        int maxEvents = capacity(events);
         MemorySegment state = Libc.callState();
         try {
             while (true) {
@@ -168,7 +182,7 @@ public final class Epoll {
      * the call fails with ENOSYS, an older libc with an error naming the missing symbol.
      */
     public static int waitNanos(int epfd, MemorySegment events, MemorySegment timespec, long timeoutNanos) {
-        int maxEvents = (int) (events.byteSize() / EVENT_SIZE);
+        int maxEvents = capacity(events);
         long nanos = Math.max(0, timeoutNanos);
         TV_SEC.set(timespec, 0L, nanos / 1_000_000_000L);
         TV_NSEC.set(timespec, 0L, nanos % 1_000_000_000L);
@@ -187,6 +201,11 @@ public final class Epoll {
         } catch (Throwable t) {
             throw Errors.unexpected(t);
         }
+    }
+
+    /** How many events fit in {@code events}: the maxevents passed to epoll_wait. */
+    static int capacity(MemorySegment events) {
+        return (int) (events.byteSize() / EVENT_SIZE);
     }
 
     /** The event mask of ready event {@code i}. */

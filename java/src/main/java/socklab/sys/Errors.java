@@ -2,8 +2,9 @@ package socklab.sys;
 
 /**
  * Turns the internal {@code >= 0 or -errno} convention into results and {@link NativeException}s.
- * The raw helpers in each family class return {@code -errno}; the public methods pass that through
- * here, so the policy (which errno is a value and which is an exception) lives in one file.
+ * The raw helpers in each family class, and the raw calls of the JNI and jnr bindings
+ * ({@link ErrnoBinding}), return {@code -errno}; the public methods pass that through here, so the
+ * policy (which errno is a value and which is an exception) lives in one file.
  */
 public final class Errors {
     private Errors() {}
@@ -49,6 +50,29 @@ public final class Errors {
             throw new NativeException(call, (int) -result);
         }
         return result;
+    }
+
+    /**
+     * connect(2)'s policy: 0 when connected; {@code -EINPROGRESS} on a non-blocking socket still
+     * connecting. An EINTR'd connect goes on in the kernel, so it is reported as in progress too rather
+     * than retried (a retry would give EALREADY). Anything else throws naming {@code call}.
+     */
+    public static int checkConnect(String call, int result) {
+        if (result == -Errno.EINPROGRESS || result == -Errno.EINTR) {
+            return -Errno.EINPROGRESS;
+        }
+        return check(call, result);
+    }
+
+    /**
+     * close(2)'s policy: EINTR is not an error and is never retried (on Linux the descriptor is gone
+     * even then, and a retry could close a descriptor another thread has just been given); anything
+     * else (EBADF: a double close, a bug) throws.
+     */
+    public static void checkClose(int result) {
+        if (result != -Errno.EINTR) {
+            check("close", result);
+        }
     }
 
     /** The exception for a call named by the caller with an errno it already has. */

@@ -160,12 +160,9 @@ public final class Fd {
         }
     }
 
-    /** close(2); EBADF (a double close, a bug) throws. */
+    /** close(2); EBADF (a double close, a bug) throws ({@link Errors#checkClose}). */
     public static void close(int fd) {
-        int r = closeRaw(fd);
-        if (r != -Errno.EINTR) {
-            Errors.check("close", r);
-        }
+        Errors.checkClose(closeRaw(fd));
     }
 
     /**

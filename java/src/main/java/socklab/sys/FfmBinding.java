@@ -3,7 +3,10 @@ package socklab.sys;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 
-/** The default binding: the FFM family classes of this package, called directly. */
+/**
+ * The default binding: the FFM family classes of this package, called directly. Their error policy is
+ * the one {@link ErrnoBinding} applies for JNI and jnr, built from the same {@link Errors} helpers.
+ */
 final class FfmBinding implements Binding {
     static final FfmBinding INSTANCE = new FfmBinding();
 
@@ -12,6 +15,16 @@ final class FfmBinding implements Binding {
     @Override
     public String name() {
         return "ffm";
+    }
+
+    @Override
+    public String toString() {
+        return name();
+    }
+
+    @Override
+    public int getpid() {
+        return Libc.getpid();
     }
 
     @Override
@@ -60,6 +73,11 @@ final class FfmBinding implements Binding {
     }
 
     @Override
+    public long recv(int fd, MemorySegment buf, int flags) {
+        return Fd.recv(fd, buf, flags);
+    }
+
+    @Override
     public void close(int fd) {
         Fd.close(fd);
     }
@@ -76,12 +94,7 @@ final class FfmBinding implements Binding {
 
     @Override
     public void epollCtl(int epfd, int op, int fd, int events, long data) {
-        switch (op) {
-            case Epoll.EPOLL_CTL_ADD -> Epoll.add(epfd, fd, events, data);
-            case Epoll.EPOLL_CTL_MOD -> Epoll.modify(epfd, fd, events, data);
-            case Epoll.EPOLL_CTL_DEL -> Epoll.delete(epfd, fd);
-            default -> throw new IllegalArgumentException("epoll_ctl op must be ADD, MOD or DEL, not " + op);
-        }
+        Epoll.checkCtl(op, fd, Epoll.ctlRaw(epfd, op, fd, events, data));
     }
 
     @Override

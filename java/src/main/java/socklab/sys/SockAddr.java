@@ -1,5 +1,6 @@
 package socklab.sys;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
@@ -99,6 +100,15 @@ public final class SockAddr {
         IN6_SCOPE.set(into, 0L, ((Inet6Address) ip).getScopeId());
         MemorySegment.copy(ip.getAddress(), 0, into, ValueLayout.JAVA_BYTE, IN6_ADDR, 16);
         return (int) SOCKADDR_IN6.byteSize();
+    }
+
+    /**
+     * {@code address} encoded in a sockaddr allocated in {@code arena}, sized to exactly the C struct,
+     * so that its byteSize is the socklen_t to pass with it.
+     */
+    public static MemorySegment allocate(Arena arena, InetSocketAddress address) {
+        MemorySegment storage = arena.allocate(SOCKADDR_STORAGE);
+        return storage.asSlice(0, write(address, storage));
     }
 
     /** Reads an AF_INET or AF_INET6 address the kernel wrote into {@code from}. */

@@ -77,10 +77,9 @@ public final class Sockets {
     /** bind(2); failure names the address: {@code bind(127.0.0.1:8080): EADDRINUSE (Address already in use)}. */
     public static void bind(int fd, InetSocketAddress address) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment sa = arena.allocate(SockAddr.SOCKADDR_STORAGE);
-            int len = SockAddr.write(address, sa);
+            MemorySegment sa = SockAddr.allocate(arena, address);
             MemorySegment state = Libc.callState();
-            int r = (int) BIND.invokeExact(state, fd, sa, len);
+            int r = (int) BIND.invokeExact(state, fd, sa, (int) sa.byteSize());
             Errors.check("bind", SockAddr.format(address), r >= 0 ? r : -Libc.errno(state));
         } catch (Throwable t) {
             throw Errors.unexpected(t);
@@ -152,27 +151,17 @@ public final class Sockets {
 
     /**
      * connect(2) to an encoded address. Returns 0 when connected, or {@code -EINPROGRESS} on a
-     * non-blocking socket (wait for EPOLLOUT/POLLOUT, then read SO_ERROR). An EINTR'd connect goes on
-     * in the kernel, so it is reported as in progress too rather than retried (a retry would give EALREADY).
+     * non-blocking socket (wait for EPOLLOUT/POLLOUT, then read SO_ERROR); see {@link Errors#checkConnect}.
      */
     public static int connect(int fd, MemorySegment sa, int len) {
-        int r = connectRaw(fd, sa, len);
-        if (r == -Errno.EINPROGRESS || r == -Errno.EINTR) {
-            return -Errno.EINPROGRESS;
-        }
-        return Errors.check("connect", r);
+        return Errors.checkConnect("connect", connectRaw(fd, sa, len));
     }
 
     /** connect(2) to {@code address}; as {@link #connect(int, MemorySegment, int)}, naming the address on failure. */
     public static int connect(int fd, InetSocketAddress address) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment sa = arena.allocate(SockAddr.SOCKADDR_STORAGE);
-            int len = SockAddr.write(address, sa);
-            int r = connectRaw(fd, sa, len);
-            if (r == -Errno.EINPROGRESS || r == -Errno.EINTR) {
-                return -Errno.EINPROGRESS;
-            }
-            return Errors.check("connect", SockAddr.format(address), r);
+            MemorySegment sa = SockAddr.allocate(arena, address);
+            return Errors.checkConnect("connect(" + SockAddr.format(address) + ")", connectRaw(fd, sa, (int) sa.byteSize()));
         }
     }
 
@@ -210,22 +199,8 @@ public final class Sockets {
         }
     }
 
-    /**
-     * A listening TCP socket on {@code address}: socket, the given SOL_SOCKET options set to 1
-     * (typically SO_REUSEADDR, SO_REUSEPORT), bind, listen. The descriptor is closed if any step fails.
-     */
+    /** {@link Binding#listenTcp} through FFM. */
     public static int listenTcp(InetSocketAddress address, int backlog, int flags, SocketOption... enabled) {
-        int fd = tcpSocket(SockAddr.family(address.getAddress()), flags);
-        try {
-            for (SocketOption option : enabled) {
-                SocketOptions.setInt(fd, option, 1);
-            }
-            bind(fd, address);
-            listen(fd, backlog);
-            return fd;
-        } catch (RuntimeException e) {
-            Fd.closeQuietly(fd);
-            throw e;
-        }
+        return FfmBinding.INSTANCE.listenTcp(address, backlog, flags, enabled);
     }
 }

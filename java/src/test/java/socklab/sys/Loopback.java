@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Test helpers for raw sockets on loopback, and for reading what ss and /proc say about them. Public
@@ -34,37 +35,68 @@ public final class Loopback {
         }
     }
 
+    /** The default binding: what the shorthands without a binding use (tests of FFM-only calls). */
+    private static final Binding FFM = Binding.byName("ffm");
+
+    /**
+     * Every binding, by the names {@link Binding#NAMES} lists: the source of the contract tests
+     * ({@code @MethodSource("socklab.sys.Loopback#bindings")}); each displays as its name.
+     */
+    static Stream<Binding> bindings() {
+        return Binding.NAMES.stream().map(Binding::byName);
+    }
+
     /** A listening socket on {@code ip}, kernel-chosen port. */
+    public static int listen(Binding binding, InetAddress ip, int backlog, int flags, SocketOption... options) {
+        return binding.listenTcp(new InetSocketAddress(ip, 0), backlog, flags | Sockets.SOCK_CLOEXEC, options);
+    }
+
+    /** {@link #listen(Binding, InetAddress, int, int, SocketOption...)} through FFM. */
     public static int listen(InetAddress ip, int backlog, int flags, SocketOption... options) {
-        return Sockets.listenTcp(new InetSocketAddress(ip, 0), backlog, flags | Sockets.SOCK_CLOEXEC, options);
+        return listen(FFM, ip, backlog, flags, options);
+    }
+
+    /** A TCP socket of {@code family} (AF_INET or AF_INET6) with {@code flags} added to SOCK_STREAM. */
+    static int tcpSocket(Binding binding, int family, int flags) {
+        return binding.socket(family, Sockets.SOCK_STREAM | flags, Sockets.IPPROTO_TCP);
     }
 
     /** A blocking client connected to {@code address}; returns once the handshake is done. */
-    public static int connect(InetSocketAddress address) {
-        int fd = Sockets.tcpSocket(SockAddr.family(address.getAddress()), Sockets.SOCK_CLOEXEC);
-        Sockets.connect(fd, address);
+    public static int connect(Binding binding, InetSocketAddress address) {
+        int fd = tcpSocket(binding, SockAddr.family(address.getAddress()), Sockets.SOCK_CLOEXEC);
+        binding.connect(fd, address);
         return fd;
     }
 
+    /** {@link #connect(Binding, InetSocketAddress)} through FFM. */
+    public static int connect(InetSocketAddress address) {
+        return connect(FFM, address);
+    }
+
     /** Writes all of {@code text}, blocking. */
-    public static void writeAll(int fd, String text) {
+    public static void writeAll(Binding binding, int fd, String text) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocateFrom(text, StandardCharsets.UTF_8);
             buf = buf.asSlice(0, buf.byteSize() - 1); // without the NUL allocateFrom adds
             while (buf.byteSize() > 0) {
-                long n = Fd.write(fd, buf);
+                long n = binding.write(fd, buf);
                 buf = buf.asSlice(n);
             }
         }
     }
 
+    /** {@link #writeAll(Binding, int, String)} through FFM. */
+    public static void writeAll(int fd, String text) {
+        writeAll(FFM, fd, text);
+    }
+
     /** Reads exactly {@code length} bytes, blocking. */
-    static String readExactly(int fd, int length) {
+    static String readExactly(Binding binding, int fd, int length) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(length);
             long got = 0;
             while (got < length) {
-                long n = Fd.read(fd, buf.asSlice(got));
+                long n = binding.read(fd, buf.asSlice(got));
                 if (n == 0) {
                     throw new AssertionError("end of stream after " + got + " of " + length + " bytes");
                 }
