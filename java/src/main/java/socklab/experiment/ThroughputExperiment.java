@@ -47,7 +47,8 @@ public final class ThroughputExperiment extends Experiment<ThroughputExperiment.
     public record Cell(String variant, String binding, String mix, double requestsPerSecond, LatencySummary latency,
                        long responses, long errors, Map<String, Long> responsesPerWorker) {}
 
-    public record Result(int workers, int connections, List<Cell> cells) {
+    /** @param skipped variants that could not run as a server in this JVM, with the reason */
+    public record Result(int workers, int connections, List<Cell> cells, List<String> skipped) {
         Optional<Cell> cell(String variant, String binding, String mix) {
             return cells.stream().filter(c -> c.variant.equals(variant) && c.binding.equals(binding) && c.mix.equals(mix)).findFirst();
         }
@@ -97,13 +98,19 @@ public final class ThroughputExperiment extends Experiment<ThroughputExperiment.
     @Override
     public Result run(Params p, PrintWriter out) throws InterruptedException {
         List<Cell> cells = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
         int workers = p.count("workers");
         int connections = p.count("connections");
         for (String mix : p.names("mixes")) {
             for (String label : p.names("variants")) {
                 for (String binding : p.names("bindings")) {
                     Variant v = Variant.byLabel(label);
-                    try (Server server = Server.start(v.config(workers, binding, 511, HttpLimits.DEFAULTS))) {
+                    Server started = Lab.startOrSkip(label + " " + binding, v.config(workers, binding, 511, HttpLimits.DEFAULTS),
+                            skipped, out);
+                    if (started == null) {
+                        continue;
+                    }
+                    try (Server server = started) {
                         LoadConfig.Builder b = LoadConfig.builder(Lab.target(server)).mode(Mode.CLOSED).connections(connections)
                                 .warmup(p.duration("warmup")).duration(p.duration("duration"));
                         MIXES.get(mix).forEach(b::path);
@@ -118,7 +125,7 @@ public final class ThroughputExperiment extends Experiment<ThroughputExperiment.
                 }
             }
         }
-        return new Result(workers, connections, cells);
+        return new Result(workers, connections, cells, skipped);
     }
 
     @Override
@@ -153,6 +160,7 @@ public final class ThroughputExperiment extends Experiment<ThroughputExperiment.
                     Markdown.num(c.latency.p99(), 3), Markdown.num(c.latency.p999(), 3), Markdown.num(c.latency.max(), 3),
                     Long.toString(c.errors)));
         }
+        md.append(Lab.skippedNote(r.skipped));
         md.append(Markdown.table(List.of("mix", "variant", "binding", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "errors"), rows));
         for (String mix : r.cells.stream().map(Cell::mix).distinct().toList()) {
             Map<String, Map<String, Double>> rates = new LinkedHashMap<>();
