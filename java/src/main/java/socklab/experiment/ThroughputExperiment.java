@@ -162,23 +162,28 @@ public final class ThroughputExperiment extends Experiment<ThroughputExperiment.
         }
         md.append(Lab.skippedNote(r.skipped));
         md.append(Markdown.table(List.of("mix", "variant", "binding", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "errors"), rows));
+        // Latency curves for one binding (the first), one line per model: with every binding the chart is a tangle.
+        String curveBinding = r.cells.isEmpty() ? Binding.NAMES.getFirst() : r.cells.getFirst().binding;
         for (String mix : r.cells.stream().map(Cell::mix).distinct().toList()) {
             Map<String, Map<String, Double>> rates = new LinkedHashMap<>();
             Map<String, Map<String, Double>> curves = new LinkedHashMap<>();
             for (Cell c : r.cells) {
                 if (c.mix.equals(mix)) {
                     rates.computeIfAbsent(c.variant, k -> new LinkedHashMap<>()).put(c.binding, c.requestsPerSecond);
+                }
+                if (c.mix.equals(mix) && c.binding.equals(curveBinding)) {
                     Map<String, Double> curve = new LinkedHashMap<>();
                     curve.put("p50", c.latency.p50());
                     curve.put("p90", c.latency.p90());
                     curve.put("p99", c.latency.p99());
                     curve.put("p99.9", c.latency.p999());
                     curve.put("max", c.latency.max());
-                    curves.put(c.variant + " " + c.binding, curve);
+                    curves.put(c.variant, curve);
                 }
             }
             md.append(charts.bars("throughput-" + mix, "Requests per second, " + mix + " mix", "variant", "requests/s", rates));
-            md.append(charts.categoryLines("latency-" + mix, "Latency percentiles, " + mix + " mix (closed loop)", "percentile",
+            md.append(charts.categoryLines("latency-" + mix, "Latency percentiles, " + mix + " mix, " + curveBinding
+                    + " (closed loop)", "percentile",
                     "ms (log scale)", curves, true));
         }
         return new ReportSection(title(), md.toString(), findings(r));
