@@ -104,7 +104,8 @@ final class ListenerWatch {
             return;
         }
         if (conn == -Errno.EAGAIN) {
-            return; // another worker took it (the herd), or it was reset while queued
+            io.countAcceptEagain(); // another worker took it (the herd), or it was reset while queued
+            return;
         }
         io.countAccepted();
         target.accept(conn);
