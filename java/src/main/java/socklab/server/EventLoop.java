@@ -1,0 +1,430 @@
+package socklab.server;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.IntConsumer;
+
+import socklab.http.ConnectionHost;
+import socklab.http.ConnectionTimers;
+import socklab.http.Handler;
+import socklab.http.HttpConnection;
+import socklab.http.HttpLimits;
+import socklab.http.WorkerStats;
+import socklab.sys.Binding;
+import socklab.sys.Epoll;
+import socklab.sys.Errno;
+import socklab.sys.NativeException;
+import socklab.sys.Sockets;
+
+/**
+ * One thread, one epoll instance: the loop every model is made of. What a loop does depends on how the
+ * model wires it: it may watch a listening socket and accept (serving the connection itself or passing
+ * it on), take connections handed to it, serve connections, and run handlers itself or pass requests
+ * to a {@link WorkerPool}.
+ *
+ * <p>The epoll data word says what an event is for: {@code 0} the listening socket, {@code 1} the
+ * {@link Wakeup} eventfd, anything else a connection, as {@code generation << 32 | fd}. The generation
+ * tells a stale event for a closed descriptor from an event for a new connection that reuses the number.
+ * Connection objects and their native buffers are pooled per loop, so a new connection allocates nothing
+ * once the pool has grown to the peak number of connections.
+ */
+final class EventLoop implements ConnectionHost {
+    private static final int LISTENER = 0;
+    private static final int WAKEUP = 1;
+    private static final int FIRST_GENERATION = 2;
+    /** Registered once per connection and never modified; see {@link HttpConnection}. */
+    private static final int CONNECTION_EVENTS = Epoll.EPOLLIN | Epoll.EPOLLOUT | Epoll.EPOLLRDHUP | Epoll.EPOLLET;
+    private static final int OUTPUT_CAPACITY = 16 * 1024;
+    private static final int MAX_EVENTS = 256;
+    /** After EMFILE and friends, stop watching the listener this long (memcached re-enables accepts on a timer). */
+    private static final long ACCEPT_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+    private final Binding sys;
+    private final HttpLimits limits;
+    private final WorkerStats io;
+    private final Handler handler;
+    private final WorkerPool pool;
+    private final Consumer<Throwable> onFailure;
+    private final ConnectionTimers timers;
+    private final Arena arena = Arena.ofShared(); // buffers are read by pool threads too
+    private final int epfd;
+    private final Wakeup wakeup;
+    private final MemorySegment events;
+    private final Thread thread;
+    private HttpConnection[] byFd = new HttpConnection[1024];
+    private final ArrayDeque<HttpConnection> spare = new ArrayDeque<>();
+    private final ConcurrentLinkedQueue<Integer> handoffs = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<HttpConnection> answered = new ConcurrentLinkedQueue<>();
+    private int open;
+    private int generation = FIRST_GENERATION;
+    private long now = System.nanoTime();
+
+    private int listenFd = -1;
+    private int listenEvents;
+    private AcceptMutex mutex;
+    private IntConsumer acceptTo = this::serve;
+    private boolean listening;
+    private int skipMutexTurns;
+    private long acceptPausedUntil;
+    private boolean acceptStopped;
+    private final CountDownLatch acceptStopAck = new CountDownLatch(1);
+    private volatile boolean closing;
+    private volatile boolean stopAccepting;
+    private volatile boolean stop;
+    private boolean draining;
+
+    /** A loop whose requests are handled on its own thread ({@code pool} null) or by {@code pool}. */
+    EventLoop(Binding sys, HttpLimits limits, WorkerStats io, Handler handler, WorkerPool pool,
+              String threadName, Consumer<Throwable> onFailure) {
+        this.sys = sys;
+        this.limits = limits;
+        this.io = io;
+        this.handler = handler;
+        this.pool = pool;
+        this.onFailure = onFailure;
+        this.timers = new ConnectionTimers(limits);
+        this.events = Epoll.allocateEvents(arena, MAX_EVENTS);
+        this.epfd = sys.epollCreate(Epoll.EPOLL_CLOEXEC);
+        Wakeup w = null;
+        try {
+            w = new Wakeup(sys, arena);
+            sys.epollCtl(epfd, Epoll.EPOLL_CTL_ADD, w.fd(), Epoll.EPOLLIN, (long) WAKEUP << 32);
+        } catch (RuntimeException e) {
+            if (w != null) {
+                w.close();
+            }
+            sys.close(epfd);
+            arena.close();
+            throw e;
+        }
+        this.wakeup = w;
+        this.thread = Thread.ofPlatform().name(threadName).daemon().unstarted(this::run);
+    }
+
+    /**
+     * Makes this loop accept on {@code fd}, registered with {@code epollEvents} (EPOLLIN, perhaps with
+     * EPOLLEXCLUSIVE); each connection goes to {@code target} (null: this loop serves it). With a mutex
+     * the socket is watched only while the mutex is held. Call before {@link #start}.
+     */
+    void acceptOn(int fd, int epollEvents, AcceptMutex acceptMutex, IntConsumer target) {
+        listenFd = fd;
+        listenEvents = epollEvents;
+        mutex = acceptMutex;
+        if (target != null) {
+            acceptTo = target;
+        }
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Hands this loop a connection accepted elsewhere (any thread). */
+    void handOff(int fd) {
+        handoffs.offer(fd);
+        wakeup.signal();
+    }
+
+    /** Returns a connection whose request a pool thread has answered (that thread). */
+    void answered(HttpConnection c) {
+        answered.offer(c);
+        wakeup.signal();
+    }
+
+    /** The server is closing: from now on every response says {@code Connection: close} (any thread). */
+    void closing() {
+        closing = true;
+    }
+
+    /** Asks the loop to stop watching its listening socket; {@link #awaitAcceptStopped} waits for it. */
+    void stopAccepting() {
+        stopAccepting = true;
+        wakeup.signal();
+    }
+
+    void awaitAcceptStopped() throws InterruptedException {
+        if (thread.isAlive()) {
+            acceptStopAck.await();
+        }
+    }
+
+    /** Asks the loop to answer what is in flight, close the rest and end. */
+    void stop() {
+        stop = true;
+        wakeup.signal();
+    }
+
+    void join() throws InterruptedException {
+        if (thread.getState() == Thread.State.NEW) {
+            release(); // never started: the server failed while it was being built
+        } else {
+            thread.join();
+        }
+    }
+
+    private void run() {
+        io.bindToCurrentThread();
+        try {
+            if (listenFd >= 0 && mutex == null) {
+                watchListener(true);
+            }
+            while (true) {
+                if (stopAccepting && !acceptStopped) {
+                    stopWatchingListener();
+                }
+                if (stop && !draining) {
+                    drain();
+                }
+                if (draining && open == 0) {
+                    break;
+                }
+                tryAcceptMutex();
+                int n = sys.epollWait(epfd, events, timeoutMillis());
+                now = System.nanoTime();
+                for (int i = 0; i < n; i++) {
+                    if ((int) (Epoll.data(events, i) >>> 32) == LISTENER) {
+                        acceptOne();
+                    }
+                }
+                if (mutex != null) {
+                    mutex.unlock(this); // after accepting, before the other events, as nginx does
+                }
+                for (int i = 0; i < n; i++) {
+                    long data = Epoll.data(events, i);
+                    int kind = (int) (data >>> 32);
+                    if (kind == WAKEUP) {
+                        wokenUp();
+                    } else if (kind != LISTENER) {
+                        connectionEvent((int) data, kind, Epoll.events(events, i));
+                    }
+                }
+                timers.expire(now);
+                if (acceptPausedUntil != 0 && now - acceptPausedUntil >= 0) {
+                    resumeAccepting();
+                }
+            }
+        } catch (Throwable t) {
+            onFailure.accept(t);
+        } finally {
+            acceptStopAck.countDown();
+            release();
+        }
+    }
+
+    private int timeoutMillis() {
+        long next = timers.nextDeadline();
+        if (acceptPausedUntil != 0) {
+            next = Math.min(next, acceptPausedUntil);
+        }
+        int millis = next == Long.MAX_VALUE ? -1
+                : (int) Math.min(Integer.MAX_VALUE, Math.max(0, Math.ceilDiv(next - System.nanoTime(), 1_000_000L)));
+        if (mutex != null && !listening && !acceptStopped && acceptPausedUntil == 0) {
+            millis = millis < 0 ? AcceptMutex.DELAY_MILLIS : Math.min(millis, AcceptMutex.DELAY_MILLIS);
+        }
+        return millis;
+    }
+
+    /** ngx_trylock_accept_mutex: see {@link AcceptMutex}. */
+    private void tryAcceptMutex() {
+        if (mutex == null || acceptStopped || acceptPausedUntil != 0) {
+            return;
+        }
+        if (skipMutexTurns > 0) {
+            skipMutexTurns--;
+        } else if (mutex.tryLock(this)) {
+            if (!listening) {
+                watchListener(true);
+            }
+        } else if (listening) {
+            watchListener(false);
+        }
+    }
+
+    private void acceptOne() {
+        if (!listening) {
+            return; // an event from before we stopped watching
+        }
+        int fd;
+        try {
+            fd = sys.accept(listenFd, Sockets.SOCK_NONBLOCK | Sockets.SOCK_CLOEXEC);
+        } catch (NativeException e) {
+            if (!BlockingAccepter.isShortage(e.errno())) {
+                throw e;
+            }
+            watchListener(false);
+            acceptPausedUntil = now + ACCEPT_PAUSE_NANOS | 1; // never 0, which means "not paused"
+            return;
+        }
+        if (fd == -Errno.EAGAIN) {
+            return; // another worker took it: the herd, or a wake-up for a connection already gone
+        }
+        io.countAccepted();
+        acceptTo.accept(fd);
+        if (mutex != null) {
+            skipMutexTurns = AcceptMutex.turnsToSkip(open);
+        }
+    }
+
+    private void resumeAccepting() {
+        acceptPausedUntil = 0;
+        if (mutex == null && !acceptStopped) {
+            watchListener(true);
+        }
+    }
+
+    private void watchListener(boolean on) {
+        sys.epollCtl(epfd, on ? Epoll.EPOLL_CTL_ADD : Epoll.EPOLL_CTL_DEL, listenFd, listenEvents, (long) LISTENER << 32);
+        listening = on;
+    }
+
+    private void stopWatchingListener() {
+        if (listening) {
+            watchListener(false);
+        }
+        if (mutex != null) {
+            mutex.unlock(this);
+        }
+        acceptStopped = true;
+        acceptStopAck.countDown();
+    }
+
+    private void wokenUp() {
+        wakeup.consume();
+        for (Integer fd = handoffs.poll(); fd != null; fd = handoffs.poll()) {
+            serve(fd);
+        }
+        for (HttpConnection c = answered.poll(); c != null; c = answered.poll()) {
+            try {
+                c.handled();
+            } catch (RuntimeException e) {
+                internalError(c, e);
+            }
+        }
+    }
+
+    /** Starts serving an accepted descriptor on this loop. */
+    private void serve(int fd) {
+        HttpConnection c = spare.poll();
+        if (c == null) {
+            c = new HttpConnection(this, arena.allocate(limits.inputCapacity()), arena.allocate(OUTPUT_CAPACITY));
+        }
+        int gen = generation;
+        generation = gen == Integer.MAX_VALUE ? FIRST_GENERATION : gen + 1;
+        if (fd >= byFd.length) {
+            byFd = Arrays.copyOf(byFd, Math.max(fd + 1, 2 * byFd.length));
+        }
+        try {
+            sys.epollCtl(epfd, Epoll.EPOLL_CTL_ADD, fd, CONNECTION_EVENTS, ((long) gen << 32) | fd);
+        } catch (NativeException e) {
+            sys.close(fd); // ENOMEM, or ENOSPC at fs.epoll.max_user_watches: refuse this one connection
+            spare.push(c);
+            return;
+        }
+        byFd[fd] = c;
+        open++;
+        io.countConnection();
+        c.open(fd, gen);
+    }
+
+    private void connectionEvent(int fd, int gen, int ready) {
+        HttpConnection c = fd < byFd.length ? byFd[fd] : null;
+        if (c == null || c.generation() != gen) {
+            return; // for a descriptor closed earlier in this batch
+        }
+        try {
+            c.onEvent(ready);
+        } catch (RuntimeException e) {
+            internalError(c, e);
+        }
+    }
+
+    /** A bug, not the client's doing: the connection is closed, the loop goes on, and stderr says where. */
+    private void internalError(HttpConnection c, RuntimeException e) {
+        StackTraceElement[] where = e.getStackTrace();
+        System.err.println("socklab: worker " + io.id() + ": closed a connection after an internal error: " + e
+                + (where.length > 0 ? " at " + where[0] : ""));
+        c.abort();
+    }
+
+    /** The server is stopping: read what has arrived, then close every connection with nothing in progress. */
+    private void drain() {
+        draining = true;
+        for (HttpConnection c : byFd) {
+            if (c != null && !c.isClosed()) {
+                try {
+                    c.onEvent(Epoll.EPOLLIN);
+                    c.closeIfIdle();
+                } catch (RuntimeException e) {
+                    internalError(c, e);
+                }
+            }
+        }
+    }
+
+    /** Closes everything the loop owns; after a failure, connections still open are aborted. */
+    private void release() {
+        for (HttpConnection c : byFd) {
+            if (c != null) {
+                c.abort();
+            }
+        }
+        wakeup.close();
+        sys.close(epfd);
+        arena.close();
+    }
+
+    // ConnectionHost: called by this loop's connections, on this loop's thread.
+
+    @Override
+    public Binding binding() {
+        return sys;
+    }
+
+    @Override
+    public HttpLimits limits() {
+        return limits;
+    }
+
+    @Override
+    public ConnectionTimers timers() {
+        return timers;
+    }
+
+    @Override
+    public long now() {
+        return now;
+    }
+
+    @Override
+    public WorkerStats io() {
+        return io;
+    }
+
+    @Override
+    public boolean stopping() {
+        return closing;
+    }
+
+    @Override
+    public boolean dispatch(HttpConnection c) {
+        if (pool == null) {
+            c.handle(io, handler);
+            return true;
+        }
+        pool.submit(c, this);
+        return false;
+    }
+
+    @Override
+    public void closed(HttpConnection c) {
+        byFd[c.fd()] = null;
+        open--;
+        spare.push(c);
+    }
+}

@@ -1,0 +1,206 @@
+package socklab.server;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+import socklab.http.Handler;
+import socklab.http.Router;
+import socklab.http.WorkerStats;
+import socklab.sys.Binding;
+import socklab.sys.SockAddr;
+import socklab.sys.SocketOption;
+import socklab.sys.Sockets;
+
+/**
+ * A running server: one core, many models. Every model is built from the same parts, the
+ * {@link EventLoop} (epoll, connections, timers), the shared HTTP state machine
+ * ({@link socklab.http.HttpConnection}), the {@link BlockingAccepter} and the {@link WorkerPool}; a
+ * model's class only says who accepts, who reads and who handles.
+ *
+ * <p>Stopping ({@link #close}) goes in the same order for all: stop taking connections (wake blocked
+ * accepters by shutting the listening sockets down; have each loop stop watching its listener and
+ * confirm), close the listening sockets, then let every loop answer the requests it has in flight,
+ * close its connections and end; finally end the worker pool. No descriptor or thread is left behind.
+ */
+public abstract class Server implements AutoCloseable {
+    protected final ServerConfig config;
+    protected final Binding sys;
+    private final List<WorkerStats> workers = new ArrayList<>();
+    private final List<Integer> listeners = new ArrayList<>();
+    private final List<EventLoop> loops = new ArrayList<>();
+    private final List<BlockingAccepter> accepters = new ArrayList<>();
+    private WorkerPool pool;
+    private InetSocketAddress address;
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private final CountDownLatch closed = new CountDownLatch(1);
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+    protected Server(ServerConfig config) {
+        this.config = config;
+        this.sys = Binding.byName(config.binding());
+    }
+
+    /** Starts a server answering the standard routes ({@link LabRoutes}). */
+    public static Server start(ServerConfig config) {
+        return start(config, router -> {});
+    }
+
+    /** Starts a server answering the standard routes plus those {@code moreRoutes} adds. */
+    public static Server start(ServerConfig config, Consumer<Router> moreRoutes) {
+        Server server = switch (config.model()) {
+            case SINGLE -> new SingleServer(config);
+            case ACCEPTOR_READERS -> new AcceptorReadersServer(config);
+            case DISPATCHER_WORKERS -> new DispatcherWorkersServer(config);
+            case SHARED_ACCEPT -> new SharedAcceptServer(config);
+            case REUSEPORT -> new ReuseportServer(config);
+        };
+        Router router = LabRoutes.router(server);
+        moreRoutes.accept(router);
+        try {
+            server.build(router);
+            server.loops.forEach(EventLoop::start);
+            server.accepters.forEach(BlockingAccepter::start);
+            if (server.pool != null) {
+                server.pool.start();
+            }
+        } catch (RuntimeException | Error e) {
+            server.close();
+            throw e;
+        }
+        return server;
+    }
+
+    /** Opens the model's sockets and creates its loops, accepters and pool (nothing runs yet). */
+    protected abstract void build(Handler handler);
+
+    /**
+     * A listening socket on the configured address (the port of the first one, for the sockets after
+     * it): SO_REUSEADDR, SO_REUSEPORT if asked, and TCP_NODELAY, which accepted connections inherit
+     * (memcached sets it on the listener too), so no setsockopt per connection.
+     */
+    protected int listen(boolean blocking, boolean reuseport) {
+        InetSocketAddress at = address == null ? config.address() : address;
+        int fd = sys.socket(SockAddr.family(at.getAddress()),
+                Sockets.SOCK_STREAM | Sockets.SOCK_CLOEXEC | (blocking ? 0 : Sockets.SOCK_NONBLOCK), Sockets.IPPROTO_TCP);
+        listeners.add(fd);
+        sys.setInt(fd, SocketOption.SO_REUSEADDR, 1);
+        if (reuseport) {
+            sys.setInt(fd, SocketOption.SO_REUSEPORT, 1);
+        }
+        sys.setInt(fd, SocketOption.TCP_NODELAY, 1);
+        sys.bind(fd, at);
+        sys.listen(fd, config.backlog());
+        if (address == null) {
+            address = Sockets.localAddress(fd); // getsockname: set-up only, so through FFM directly
+        }
+        return fd;
+    }
+
+    /** A worker's identity and counters, listed in /stats in the order created. */
+    protected WorkerStats worker(String id, String role) {
+        WorkerStats w = new WorkerStats(id, role);
+        workers.add(w);
+        return w;
+    }
+
+    /** An event loop named {@code threadName}, reporting for {@code io}; its handlers run on it unless a pool is given. */
+    protected EventLoop loop(WorkerStats io, Handler handler, WorkerPool handlers, String threadName) {
+        EventLoop loop = new EventLoop(sys, config.limits(), io, handler, handlers, threadName, this::failed);
+        loops.add(loop);
+        return loop;
+    }
+
+    protected BlockingAccepter accepter(int listenFd, WorkerStats worker, EventLoop loop) {
+        BlockingAccepter a = new BlockingAccepter(sys, listenFd, worker, loop, this::failed);
+        accepters.add(a);
+        return a;
+    }
+
+    protected WorkerPool pool(List<WorkerStats> handlers, Handler handler) {
+        pool = new WorkerPool(handlers, handler, this::failed);
+        return pool;
+    }
+
+    public ServerConfig config() {
+        return config;
+    }
+
+    /** The address the server listens on, with the port the kernel picked when the config said 0. */
+    public InetSocketAddress address() {
+        return address;
+    }
+
+    /** Every worker's identity and counters, in /stats order. */
+    public List<WorkerStats> workers() {
+        return List.copyOf(workers);
+    }
+
+    /** The Linux thread ids of the blocking accepters (shared-accept with blocking accept; empty otherwise). */
+    public List<Long> accepterTids() {
+        return accepters.stream().map(BlockingAccepter::tid).toList();
+    }
+
+    /** What made a loop or worker fail, if anything did; a failure stops the server. */
+    public Throwable failure() {
+        return failure.get();
+    }
+
+    /** Waits until the server has stopped, by {@link #close} or after a failure. */
+    public void awaitStopped() throws InterruptedException {
+        closed.await();
+    }
+
+    private void failed(Throwable t) {
+        if (failure.compareAndSet(null, t)) {
+            Thread.ofPlatform().name("socklab-stop").start(this::close);
+        }
+    }
+
+    /** Stops the server as the class comment says; idempotent, and safe on a half-built server. */
+    @Override
+    public void close() {
+        if (!closing.compareAndSet(false, true)) {
+            awaitQuietly();
+            return;
+        }
+        try {
+            loops.forEach(EventLoop::closing);
+            accepters.forEach(BlockingAccepter::stopping);
+            if (!accepters.isEmpty()) {
+                listeners.forEach(fd -> sys.shutdown(fd, Sockets.SHUT_RDWR));
+            }
+            for (BlockingAccepter a : accepters) {
+                a.join();
+            }
+            loops.forEach(EventLoop::stopAccepting);
+            for (EventLoop loop : loops) {
+                loop.awaitAcceptStopped();
+            }
+            listeners.forEach(sys::close);
+            loops.forEach(EventLoop::stop);
+            for (EventLoop loop : loops) {
+                loop.join();
+            }
+            if (pool != null) {
+                pool.stop();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            closed.countDown();
+        }
+    }
+
+    private void awaitQuietly() {
+        try {
+            closed.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,388 @@
+package socklab.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import socklab.http.HttpLimits;
+import socklab.sys.Binding;
+import socklab.sys.Loopback;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The contract every server model keeps, run for every model on the default binding and for every
+ * binding on three models that use it differently (one loop; cross-thread eventfd hand-offs; blocking
+ * accept). After every test the server is closed and must have left no socket, epoll or eventfd
+ * descriptor and no thread behind.
+ */
+@ParameterizedClass(name = "{0}")
+@MethodSource("variants")
+class ServerContractTest {
+    /** Roomy timeouts: no test here waits for them except the one that shortens them on purpose. */
+    static final HttpLimits TEST_LIMITS = new HttpLimits(8192, 1 << 20, 10_000, 10_000, 2_000);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    static {
+        // The JDK keeps one socket open for good after its first network use; let that happen before
+        // the first descriptor snapshot, so that the snapshots see only what the server opens.
+        try (java.net.ServerSocket warmUp = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            new Socket(warmUp.getInetAddress(), warmUp.getLocalPort()).close();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    record Variant(String name, ServerConfig config) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    static List<Variant> variants() {
+        List<Variant> variants = new ArrayList<>();
+        String ffm = Binding.NAMES.getFirst();
+        variants.add(variant(Model.SINGLE, 1, ffm));
+        variants.add(variant(Model.ACCEPTOR_READERS, 2, ffm));
+        variants.add(variant(Model.DISPATCHER_WORKERS, 2, ffm));
+        for (AcceptMode mode : AcceptMode.values()) {
+            Variant v = variant(Model.SHARED_ACCEPT, 2, ffm);
+            variants.add(new Variant(v.name + " accept=" + mode.cliName(), v.config.withAccept(mode)));
+        }
+        for (Steer steer : Steer.values()) {
+            Variant v = variant(Model.REUSEPORT, 2, ffm);
+            variants.add(new Variant(v.name + " steer=" + steer.cliName(), v.config.withSteer(steer)));
+        }
+        for (String binding : Binding.NAMES.subList(1, Binding.NAMES.size())) {
+            variants.add(variant(Model.SINGLE, 1, binding));
+            variants.add(variant(Model.DISPATCHER_WORKERS, 2, binding));
+            Variant v = variant(Model.SHARED_ACCEPT, 2, binding);
+            variants.add(new Variant(v.name + " accept=blocking", v.config.withAccept(AcceptMode.BLOCKING)));
+        }
+        return variants;
+    }
+
+    private static Variant variant(Model model, int workers, String binding) {
+        return new Variant(model.cliName() + " " + binding,
+                ServerConfig.of(model).withWorkers(workers).withBinding(binding).withLimits(TEST_LIMITS));
+    }
+
+    @Parameter
+    Variant variant;
+
+    private Server server;
+    private Map<String, String> descriptorsBefore;
+    private Set<Thread> threadsBefore;
+
+    @BeforeEach
+    void start() {
+        descriptorsBefore = kernelObjectDescriptors();
+        threadsBefore = Thread.getAllStackTraces().keySet();
+        server = startServer(variant.config);
+    }
+
+    /** Lets the handlers of GET /block return. */
+    private final CountDownLatch releaseBlockedHandlers = new CountDownLatch(1);
+
+    /**
+     * The standard routes plus two for these tests, added the way a later feature adds its own:
+     * POST /echo answers the body, GET /block waits until the test releases it.
+     */
+    private Server startServer(ServerConfig config) {
+        return Server.start(config, router -> router
+                .add("POST", "/echo", (request, response) -> response.contentType("application/octet-stream").body(request.body()))
+                .get("/block", (request, response) -> {
+                    try {
+                        assertTrue(releaseBlockedHandlers.await(30, TimeUnit.SECONDS), "released within 30 s");
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                    response.text("released\n");
+                }));
+    }
+
+    @AfterEach
+    void stopAndCheckNothingIsLeft() {
+        server.close();
+        assertNull(server.failure(), "no loop or worker failed");
+        assertEquals(descriptorsBefore, kernelObjectDescriptors(), "sockets, epoll and eventfd descriptors after close");
+        List<String> left = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> !threadsBefore.contains(t) && t.isAlive() && isServerThread(t.getName()))
+                .map(Thread::getName).toList();
+        assertEquals(List.of(), left, "server threads still alive after close");
+    }
+
+    private TestClient client() {
+        return new TestClient(server.address());
+    }
+
+    @Test
+    void helloCarriesWorkerDateAndLength() {
+        try (TestClient c = client()) {
+            TestClient.Response r = c.get("/");
+            assertEquals(200, r.status());
+            assertEquals("hello\n", r.body());
+            assertEquals("6", r.header("Content-Length"));
+            assertTrue(r.header("Date").endsWith(" GMT"), r.headers().toString());
+            assertTrue(handlerIds().contains(r.worker()), r.worker() + " is one of " + handlerIds());
+        }
+    }
+
+    @Test
+    void keepAliveAnswersEveryRequestOnOneConnection() throws IOException {
+        try (TestClient c = client()) {
+            for (int i = 0; i < 20; i++) {
+                String target = switch (i % 3) {
+                    case 0 -> "/work?us=50";
+                    case 1 -> "/sleep?ms=1";
+                    default -> "/";
+                };
+                assertEquals(200, c.get(target).status(), target);
+            }
+            TestClient.Response head = c.send("HEAD / HTTP/1.1\r\nHost: socklab\r\n\r\n").read(true);
+            assertEquals(200, head.status());
+            assertEquals("6", head.header("Content-Length"), "HEAD announces the GET body's length");
+            JsonNode stats = JSON.readTree(c.get("/stats").body());
+            assertEquals(1, total(stats, "accepted"));
+            assertEquals(1, total(stats, "connections"));
+            assertEquals(22, total(stats, "requests"), "20 requests, HEAD and /stats itself");
+        }
+    }
+
+    @Test
+    void tenPipelinedRequestsInOneWriteAreAnsweredInOrder() {
+        String[] targets = {"/", "/work?us=10", "/nope", "/", "/sleep?ms=1", "/", "/work?us=abc", "/", "/stats", "/"};
+        int[] statuses = {200, 200, 404, 200, 200, 200, 400, 200, 200, 200};
+        try (TestClient c = client()) {
+            c.send(java.util.Arrays.stream(targets).map(TestClient::request).collect(Collectors.joining()));
+            for (int i = 0; i < targets.length; i++) {
+                TestClient.Response r = c.read();
+                assertEquals(statuses[i], r.status(), "response " + i + " to " + targets[i]);
+                if (targets[i].equals("/")) {
+                    assertEquals("hello\n", r.body());
+                }
+            }
+            assertEquals("worked 10 us\n", c.get("/work?us=10").body(), "still open after the pipeline");
+        }
+    }
+
+    @Test
+    void statsTotalsEqualWhatTheClientSent() throws Exception {
+        long sent = 0;
+        long received = 0;
+        int requests = 0;
+        for (int conn = 0; conn < 3; conn++) {
+            try (TestClient c = client()) {
+                for (int i = 0; i <= conn; i++) {
+                    assertEquals(200, c.get(i == 0 ? "/" : "/work?us=" + i).status());
+                    requests++;
+                }
+                sent += c.sent;
+                received += c.received;
+            }
+        }
+        // A worker counts bytes out just after write(2) returns, which can be after the client has them.
+        long expectedOut = received;
+        assertTrue(Loopback.await(() -> server.workers().stream().mapToLong(w -> w.bytesOut()).sum() == expectedOut, 10));
+        try (TestClient c = client()) {
+            String statsRequest = TestClient.request("/stats");
+            JsonNode stats = JSON.readTree(c.send(statsRequest).read().body());
+            assertEquals(variant.config.model().cliName(), stats.get("model").asText());
+            assertEquals(variant.config.binding(), stats.get("binding").asText());
+            assertEquals(ProcessHandle.current().pid(), stats.get("pid").asLong());
+            assertEquals(4, total(stats, "accepted"), "3 connections and this one");
+            assertEquals(4, total(stats, "connections"));
+            assertEquals(requests + 1, total(stats, "requests"), "and /stats itself");
+            assertEquals(sent + statsRequest.length(), total(stats, "bytes_in"));
+            assertEquals(received, total(stats, "bytes_out"), "everything before this response");
+            for (JsonNode w : stats.get("workers")) {
+                assertTrue(w.get("tid").asLong() > 0 && !w.get("thread").asText().isEmpty(), w.toString());
+            }
+        }
+    }
+
+    @Test
+    void eachBadInputGetsItsStatusAndTheServerGoesOn() {
+        record Bad(String why, String raw, int status, boolean closes) {}
+        String host = "Host: socklab\r\n";
+        List<Bad> cases = List.of(
+                new Bad("not HTTP", "NOT HTTP AT ALL\r\n\r\n", 400, true),
+                new Bad("space in a field name", "GET / HTTP/1.1\r\n" + host + "Bad Name: v\r\n\r\n", 400, true),
+                new Bad("no Host", "GET / HTTP/1.1\r\n\r\n", 400, true),
+                new Bad("folded line", "GET / HTTP/1.1\r\n" + host + "X: a\r\n b\r\n\r\n", 400, true),
+                new Bad("NUL in a value", "GET / HTTP/1.1\r\n" + host + "X: a\0b\r\n\r\n", 400, true),
+                new Bad("two lengths", "POST /echo HTTP/1.1\r\n" + host + "Content-Length: 1\r\nContent-Length: 2\r\n\r\nab", 400, true),
+                new Bad("9 KiB head", "GET / HTTP/1.1\r\n" + host + "X-Big: " + "a".repeat(9000) + "\r\n\r\n", 431, true),
+                new Bad("2 MB body", "POST /echo HTTP/1.1\r\n" + host + "Content-Length: 2000000\r\n\r\n", 413, true),
+                new Bad("chunked body", "POST /echo HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 501, true),
+                new Bad("HTTP/2", "GET / HTTP/2.0\r\n" + host + "\r\n", 505, true),
+                new Bad("bad query value", TestClient.request("/work?us=abc"), 400, false),
+                new Bad("unknown path", TestClient.request("/nope"), 404, false),
+                new Bad("wrong method", "DELETE / HTTP/1.1\r\n" + host + "\r\n", 405, false));
+        for (Bad bad : cases) {
+            try (TestClient c = client()) {
+                TestClient.Response r = c.send(bad.raw).read();
+                assertEquals(bad.status, r.status(), bad.why + ": " + r.body());
+                assertTrue(handlerIds().contains(r.worker()) || server.workers().stream().anyMatch(w -> w.id().equals(r.worker())));
+                if (bad.closes) {
+                    assertEquals("close", r.header("Connection"), bad.why);
+                    assertTrue(c.closedByServer(), bad.why + ": the server closes after the error");
+                } else {
+                    assertEquals("hello\n", c.get("/").body(), bad.why + ": the connection stays usable");
+                }
+            }
+        }
+        try (TestClient c = client()) {
+            assertEquals("hello\n", c.get("/").body(), "the server still serves");
+        }
+    }
+
+    @Test
+    void bodiesFramedByContentLengthAreReadWhole() {
+        try (TestClient c = client()) {
+            TestClient.Response small = c.send("POST /echo HTTP/1.1\r\nHost: socklab\r\nContent-Length: 10\r\n\r\nhello body").read();
+            assertEquals("hello body", small.body());
+
+            c.send("POST /echo HTTP/1.1\r\nHost: socklab\r\nContent-Length: 11\r\n\r\nsplit ").send("body!");
+            assertEquals("split body!", c.read().body());
+
+            String large = "0123456789abcdef".repeat(12_500); // 200 000 bytes, far beyond the input buffer
+            c.send("POST /echo HTTP/1.1\r\nHost: socklab\r\nContent-Length: " + large.length() + "\r\n\r\n" + large);
+            assertEquals(large, c.read().body());
+
+            String body = "x".repeat(1000);
+            c.send("POST /echo HTTP/1.1\r\nHost: socklab\r\nExpect: 100-continue\r\nContent-Length: 1000\r\n\r\n");
+            assertEquals(100, c.read().status(), "the server asks for the body");
+            c.send(body);
+            assertEquals(body, c.read().body());
+            assertEquals("hello\n", c.get("/").body());
+        }
+    }
+
+    @Test
+    void slowHeadsGet408AndIdleConnectionsAreClosed() {
+        server.close();
+        server = startServer(variant.config.withLimits(new HttpLimits(8192, 1 << 20, 300, 300, 2_000)));
+        try (TestClient slow = client()) {
+            slow.send("GET / HTTP/1.1\r\nHo");
+            TestClient.Response r = slow.read();
+            assertEquals(408, r.status(), r.body());
+            assertTrue(slow.closedByServer());
+        }
+        try (TestClient idle = client()) {
+            long start = System.nanoTime(); // before the request, so before the server starts its idle clock
+            assertEquals(200, idle.get("/").status());
+            assertTrue(idle.closedByServer(), "closed after the 300 ms idle timeout (waited at most 10 s)");
+            long waited = System.nanoTime() - start;
+            assertTrue(waited >= TimeUnit.MILLISECONDS.toNanos(300), "closed " + waited + " ns after the request: too early");
+        }
+        try (TestClient silent = client()) {
+            assertTrue(silent.closedByServer(), "a connection that never sends is closed after the header timeout");
+        }
+    }
+
+    @Test
+    void shutdownAnswersTheRequestInFlightAndClosesTheRest() throws Exception {
+        try (TestClient idle = client(); TestClient busy = client()) {
+            assertEquals(200, idle.get("/").status());
+            busy.send(TestClient.request("/block"));
+            assertTrue(Loopback.await(() -> server.workers().stream().mapToLong(w -> w.requests()).sum() == 2, 10),
+                    "the blocking request reached its handler");
+            Thread closer = Thread.ofPlatform().start(server::close);
+            // close() marks the loops as closing first, then waits for them: once it waits, the mark is set.
+            assertTrue(Loopback.await(() -> closer.getState() == Thread.State.WAITING, 10));
+            releaseBlockedHandlers.countDown();
+            TestClient.Response r = busy.read();
+            assertEquals(200, r.status());
+            assertEquals("released\n", r.body());
+            assertEquals("close", r.header("Connection"), "a response during shutdown closes its connection");
+            assertTrue(busy.closedByServer());
+            assertTrue(idle.closedByServer(), "an idle keep-alive connection is closed at shutdown");
+            busy.close(); // ends the server's lingering close, which close() waits for
+            closer.join(TimeUnit.SECONDS.toMillis(30));
+            assertTrue(!closer.isAlive(), "close() returned");
+        }
+        assertThrows(ConnectException.class, () -> new Socket(server.address().getAddress(), server.address().getPort()).close(),
+                "nothing listens any more");
+    }
+
+    @Test
+    void curlGetsAnswersOverOneKeptAliveConnection() throws Exception {
+        String base = "http://" + socklab.sys.SockAddr.format(server.address());
+        Process curl = new ProcessBuilder("curl", "--silent", "--show-error", "--http1.1", "--max-time", "20",
+                "--include", "--write-out", "\ncurl: %{http_code} connects=%{num_connects}\n",
+                base + "/", base + "/stats", base + "/work?us=100")
+                .redirectErrorStream(true).start();
+        String out = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(curl.waitFor(30, TimeUnit.SECONDS) && curl.exitValue() == 0, out);
+        assertTrue(out.contains("\nhello\n"), out);
+        assertTrue(out.contains("\"model\":\"" + variant.config.model().cliName() + "\""), out);
+        assertTrue(out.contains("worked 100 us"), out);
+        List<String> results = out.lines().filter(l -> l.startsWith("curl: ")).toList();
+        assertEquals(List.of("curl: 200 connects=1", "curl: 200 connects=0", "curl: 200 connects=0"), results,
+                "three answers, one connection: curl kept it alive");
+        assertTrue(out.lines().filter(l -> l.startsWith("X-Worker: ")).count() == 3, out);
+    }
+
+    /** Ids of the workers that run handlers (not the acceptor or the dispatcher). */
+    private Set<String> handlerIds() {
+        return server.workers().stream().filter(w -> w.role().equals("worker") || w.role().equals("reader"))
+                .map(w -> w.id()).collect(Collectors.toSet());
+    }
+
+    private static long total(JsonNode stats, String counter) {
+        long sum = 0;
+        for (JsonNode w : stats.get("workers")) {
+            sum += w.get(counter).asLong();
+        }
+        return sum;
+    }
+
+    private static boolean isServerThread(String name) {
+        return name.matches("(worker|reader|accept)-.*|acceptor|dispatcher|socklab-stop");
+    }
+
+    /** This process's descriptors for sockets, epoll instances and eventfds: fd number to what it is. */
+    static Map<String, String> kernelObjectDescriptors() {
+        Map<String, String> fds = new HashMap<>();
+        try (var entries = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : entries.toList()) {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    if (target.startsWith("socket:") || target.startsWith("anon_inode:")) {
+                        fds.put(fd.getFileName().toString(), target);
+                    }
+                } catch (IOException gone) {
+                    // the directory stream's own descriptor, closed by now
+                }
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return fds;
+    }
+}
