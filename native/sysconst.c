@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -102,6 +103,13 @@ static void descriptors(void) {
     OFFSET(struct pollfd, "pollfd", fd);
     OFFSET(struct pollfd, "pollfd", events);
     OFFSET(struct pollfd, "pollfd", revents);
+}
+
+static void resource_limits(void) {
+    CONST("ResourceLimits", RLIMIT_NOFILE);
+    SIZE(struct rlimit, "rlimit");
+    OFFSET(struct rlimit, "rlimit", rlim_cur);
+    OFFSET(struct rlimit, "rlimit", rlim_max);
 }
 
 static void epoll(void) {
@@ -184,6 +192,7 @@ int main(void) {
     sockets();
     socket_options();
     descriptors();
+    resource_limits();
     epoll();
     netlink();
     inet_diag();
