@@ -6,7 +6,6 @@ import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 
@@ -42,8 +41,6 @@ final class EventLoop implements ConnectionHost {
     private static final int CONNECTION_EVENTS = Epoll.EPOLLIN | Epoll.EPOLLOUT | Epoll.EPOLLRDHUP | Epoll.EPOLLET;
     private static final int OUTPUT_CAPACITY = 16 * 1024;
     private static final int MAX_EVENTS = 256;
-    /** After EMFILE and friends, stop watching the listener this long (memcached re-enables accepts on a timer). */
-    private static final long ACCEPT_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final Binding sys;
     private final HttpLimits limits;
@@ -52,6 +49,7 @@ final class EventLoop implements ConnectionHost {
     private final WorkerPool pool;
     private final Consumer<Throwable> onFailure;
     private final ConnectionTimers timers;
+    private final AcceptShortage shortage;
     private final Arena arena = Arena.ofShared(); // buffers are read by pool threads too
     private final int epfd;
     private final Wakeup wakeup;
@@ -89,6 +87,7 @@ final class EventLoop implements ConnectionHost {
         this.pool = pool;
         this.onFailure = onFailure;
         this.timers = new ConnectionTimers(limits);
+        this.shortage = new AcceptShortage(io.id());
         this.events = Epoll.allocateEvents(arena, MAX_EVENTS);
         this.epfd = sys.epollCreate(Epoll.EPOLL_CLOEXEC);
         Wakeup w = null;
@@ -254,13 +253,14 @@ final class EventLoop implements ConnectionHost {
         try {
             fd = sys.accept(listenFd, Sockets.SOCK_NONBLOCK | Sockets.SOCK_CLOEXEC);
         } catch (NativeException e) {
-            if (!BlockingAccepter.isShortage(e.errno())) {
+            if (!AcceptShortage.is(e)) {
                 throw e;
             }
-            watchListener(false);
-            acceptPausedUntil = now + ACCEPT_PAUSE_NANOS | 1; // never 0, which means "not paused"
+            watchListener(false); // the pause-and-retry of AcceptShortage
+            acceptPausedUntil = shortage.failed(e, now) | 1; // never 0, which means "not paused"
             return;
         }
+        shortage.recovered(now);
         if (fd == -Errno.EAGAIN) {
             return; // another worker took it: the herd, or a wake-up for a connection already gone
         }
