@@ -329,6 +329,9 @@ final class EventLoop implements ConnectionHost {
         byFd[fd] = c;
         open++;
         io.countConnection();
+        // The header timeout runs from here: read the clock again, because a batch of hand-offs (or of
+        // events) can hold connections accepted after this loop's epoll_wait returned.
+        now = System.nanoTime();
         c.open(fd, gen);
     }
 
