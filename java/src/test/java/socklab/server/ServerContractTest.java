@@ -362,7 +362,7 @@ class ServerContractTest {
         return sum;
     }
 
-    private static boolean isServerThread(String name) {
+    static boolean isServerThread(String name) {
         return name.matches("(worker|reader|accept)-.*|acceptor|dispatcher|socklab-stop");
     }
 
