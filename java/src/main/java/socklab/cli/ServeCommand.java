@@ -3,11 +3,14 @@ package socklab.cli;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import socklab.http.HttpLimits;
+import socklab.proc.GroupConfig;
+import socklab.proc.ProcessGroup;
 import socklab.server.AcceptMode;
 import socklab.server.Model;
 import socklab.server.Server;
@@ -20,7 +23,8 @@ import socklab.sys.SockAddr;
 
 /**
  * {@code socklab serve}: runs one server model until SIGINT or SIGTERM, then stops it cleanly and
- * exits 0 (in-flight requests answered, sockets closed).
+ * exits 0 (in-flight requests answered, sockets closed). With {@code --processes P} the model runs in P
+ * worker processes under this one as their supervising parent ({@link ProcessGroup}).
  *
  * <p>Signals are taken with {@code sun.misc.Signal} rather than a shutdown hook. A hook runs only once
  * the JVM has decided to exit, and a JVM ended by a signal exits with 128+signal (130, 143) whatever the
@@ -37,12 +41,17 @@ public final class ServeCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--model", paramLabel = "MODEL", defaultValue = "single",
-            description = "single, acceptor-readers, dispatcher-workers, shared-accept or reuseport (default: ${DEFAULT-VALUE})")
+            description = "single, acceptor-readers, dispatcher-workers, shared-accept, reuseport or cluster (default: ${DEFAULT-VALUE})")
     String model;
 
     @Option(names = "--workers", paramLabel = "N",
-            description = "worker threads (default: 1 for single, else one per CPU)")
+            description = "worker threads (default: 1 for single and in each process of --processes, else one per CPU)")
     Integer workers;
+
+    @Option(names = "--processes", paramLabel = "P",
+            description = "run P worker processes, each with --workers threads, under a supervising parent: "
+                    + "shared-accept, reuseport or cluster (which needs it)")
+    Integer processes;
 
     @Option(names = "--host", defaultValue = ServerConfig.DEFAULT_HOST, description = "IP address to listen on (default: ${DEFAULT-VALUE})")
     String host;
@@ -85,6 +94,9 @@ public final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         ServerConfig config = config();
+        if (processes != null) {
+            return serveGroup(groupConfig(config));
+        }
         try (CommentsOptions.Comments api = comments.open(config.workers() + 1)) {
             return serve(config, api);
         }
@@ -96,11 +108,9 @@ public final class ServeCommand implements Callable<Integer> {
         try {
             server = Server.start(config, api.routes());
         } catch (NativeException e) {
-            String fix = fix(e.errno());
-            err.println("socklab: serve: " + e.getMessage() + (fix == null ? "" : ": " + fix));
-            return fix == null ? 1 : 2;
+            return startFailed(e);
         }
-        stopOnSignals(server, err);
+        stopOnSignals(server::close, err);
         long pid = ProcessHandle.current().pid();
         PrintWriter out = spec.commandLine().getOut();
         out.println("socklab serve: " + config.describe() + " listening on http://" + SockAddr.format(server.address())
@@ -114,6 +124,42 @@ public final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** {@code --processes P}: the parent supervises P worker processes; its events go to stderr, one line each. */
+    private int serveGroup(GroupConfig config) throws InterruptedException {
+        PrintWriter err = spec.commandLine().getErr();
+        ProcessGroup group;
+        try {
+            group = ProcessGroup.start(config, line -> {
+                err.println(line);
+                err.flush();
+            });
+        } catch (NativeException e) {
+            return startFailed(e);
+        } catch (IllegalStateException e) {
+            err.println("socklab: serve: " + e.getMessage());
+            return 1;
+        }
+        stopOnSignals(group::close, err);
+        long pid = ProcessHandle.current().pid();
+        PrintWriter out = spec.commandLine().getOut();
+        out.println("socklab serve: " + config.describe() + " listening on http://" + SockAddr.format(group.address())
+                + "/ (parent pid " + pid + ", worker pids " + group.pids().stream().map(String::valueOf).collect(Collectors.joining(" "))
+                + "); stop with Ctrl-C or kill -TERM " + pid);
+        out.flush();
+        group.awaitStopped();
+        if (group.failure() != null) {
+            err.println("socklab: serve: stopped after a failure: " + group.failure());
+            return 1;
+        }
+        return 0;
+    }
+
+    private int startFailed(NativeException e) {
+        String fix = fix(e.errno());
+        spec.commandLine().getErr().println("socklab: serve: " + e.getMessage() + (fix == null ? "" : ": " + fix));
+        return fix == null ? 1 : 2;
+    }
+
     /** The options as a config; a bad value or a flag that does not fit the model is a usage error (exit 2). */
     private ServerConfig config() {
         CommandLine cli = spec.commandLine();
@@ -125,16 +171,27 @@ public final class ServeCommand implements Callable<Integer> {
             if (steer != null && m != Model.REUSEPORT) {
                 throw new IllegalArgumentException("--steer applies to --model reuseport only");
             }
+            if (m == Model.CLUSTER && processes == null) {
+                throw new IllegalArgumentException("--model cluster runs worker processes: give --processes P");
+            }
             ServerConfig config = ServerConfig.of(m)
                     .withAddress(host, port)
                     .withBacklog(backlog)
                     .withBinding(binding)
                     .withLimits(new HttpLimits(maxHeadBytes, maxBodyBytes, idleTimeoutMillis, headerTimeoutMillis, lingerMillis));
-            config = workers == null ? config : config.withWorkers(workers);
+            config = workers != null ? config.withWorkers(workers) : processes != null ? config.withWorkers(1) : config;
             config = accept == null ? config : config.withAccept(AcceptMode.byName(accept));
             return steer == null ? config : config.withSteer(Steer.byName(steer));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cli, e.getMessage());
+        }
+    }
+
+    private GroupConfig groupConfig(ServerConfig server) {
+        try {
+            return new GroupConfig(server, processes);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
     }
 
@@ -149,11 +206,11 @@ public final class ServeCommand implements Callable<Integer> {
     }
 
     /** First SIGINT/SIGTERM: stop cleanly (the main thread then returns 0); a second one: exit at once. */
-    private static void stopOnSignals(Server server, PrintWriter err) {
+    private static void stopOnSignals(Runnable close, PrintWriter err) {
         AtomicBoolean stopping = new AtomicBoolean();
         sun.misc.SignalHandler handler = signal -> {
             if (stopping.compareAndSet(false, true)) {
-                server.close();
+                close.run();
             } else {
                 err.println("socklab: serve: second signal: exiting without waiting for requests in flight");
                 err.flush();

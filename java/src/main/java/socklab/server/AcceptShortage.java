@@ -25,29 +25,30 @@ import socklab.sys.NativeException;
  * listener with a queued connection is ready at once again, so retrying without a pause would burn a
  * core while nothing can be served.
  *
- * <p>One instance per accepting thread. It prints one line on stderr when a shortage starts and one when
+ * <p>Every accepting thread uses it: the event loops' listeners ({@link ListenerWatch}), the blocking
+ * accepters ({@link BlockingAccepter}) and the primary of the cluster model (socklab.proc). One
+ * instance per accepting thread. It prints one line on stderr when a shortage starts and one when
  * accepting works again, with the number of retries in between, which shows the pause at work.
  */
-final class AcceptShortage {
+public final class AcceptShortage {
     /** How long accepting pauses after a shortage. */
-    static final long PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    public static final long PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final String worker;
     private long failures;
     private long startedAt;
 
-    AcceptShortage(String worker) {
+    public AcceptShortage(String worker) {
         this.worker = worker;
     }
 
-    /** Whether accept4's failure is a shortage, which passes, rather than a bug or a dead socket. */
-    static boolean is(NativeException e) {
-        int errno = e.errno();
-        return errno == Errno.EMFILE || errno == Errno.ENFILE || errno == Errno.ENOBUFS || errno == Errno.ENOMEM;
+    /** Whether accept4's failure is a shortage ({@link Errno#isShortage}), which passes, rather than a bug or a dead socket. */
+    public static boolean is(NativeException e) {
+        return Errno.isShortage(e.errno());
     }
 
     /** accept4 failed with a shortage at {@code now} (System.nanoTime): returns when to try again. */
-    long failed(NativeException e, long now) {
+    public long failed(NativeException e, long now) {
         if (failures++ == 0) {
             startedAt = now;
             System.err.println("socklab: worker " + worker + ": " + e.getMessage()
@@ -58,7 +59,7 @@ final class AcceptShortage {
     }
 
     /** accept4 returned a connection (or found none) at {@code now}: ends a shortage, if there was one. */
-    void recovered(long now) {
+    public void recovered(long now) {
         if (failures > 0) {
             System.err.printf("socklab: worker %s: accepting again after %d failed accepts in %.1f s%n",
                     worker, failures, (now - startedAt) / 1e9);
