@@ -150,6 +150,9 @@ final class EventLoop implements ConnectionHost {
         } else {
             thread.join();
         }
+        // Only now: until the server has joined the loop, other threads may signal it, even after the
+        // loop has ended by a failure (the server's close then still asks it to stop accepting).
+        wakeup.close();
     }
 
     private void run() {
@@ -292,14 +295,13 @@ final class EventLoop implements ConnectionHost {
         }
     }
 
-    /** Closes everything the loop owns; after a failure, connections still open are aborted. */
+    /** Closes everything the loop owns but the wakeup ({@link #join}); after a failure, connections still open are aborted. */
     private void release() {
         for (HttpConnection c : byFd) {
             if (c != null) {
                 c.abort();
             }
         }
-        wakeup.close();
         sys.close(epfd);
         arena.close();
     }
