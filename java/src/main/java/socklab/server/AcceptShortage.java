@@ -34,6 +34,13 @@ public final class AcceptShortage {
     /** How long accepting pauses after a shortage. */
     public static final long PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
+    static {
+        // Load Errno now, not at the first shortage: at the descriptor limit nothing may need a new
+        // descriptor, and loading a class from a directory on the class path does (open(2) fails with
+        // EMFILE, and the NoClassDefFoundError would stop the server).
+        Errno.isShortage(0);
+    }
+
     private final String worker;
     private long failures;
     private long startedAt;
