@@ -111,9 +111,17 @@ class DescriptorShortageTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
     void atTheOpenFileLimitServesWhatItHasQueuesTheRestWithoutSpinningAndRecovers(Variant v) throws Exception {
+        Path log = scratch.resolve("serve.log");
+        try {
+            atTheLimit(v, log);
+        } catch (AssertionError | RuntimeException e) {
+            throw new AssertionError(e.getMessage() + "\nthe server's output:\n" + (Files.exists(log) ? Files.readString(log) : ""), e);
+        }
+    }
+
+    private void atTheLimit(Variant v, Path log) throws Exception {
         List<String> args = new ArrayList<>(v.serveArgs);
         args.addAll(List.of("--port", "0", "--backlog", Integer.toString(BACKLOG)));
-        Path log = scratch.resolve("serve.log");
         server = ChildServer.start(args, log);
         int pid = (int) server.pid();
         InetSocketAddress address = server.address();

@@ -26,9 +26,10 @@ import socklab.http.WorkerStats;
  * before closing this.
  */
 final class CheckedServer implements AutoCloseable {
-    /** One configuration per model, two workers where the model has several. */
+    /** One configuration per model that runs in one process (not cluster), two workers where the model has several. */
     static List<ServerConfig> everyModel(HttpLimits limits) {
         return java.util.Arrays.stream(Model.values())
+                .filter(m -> m != Model.CLUSTER)
                 .map(m -> ServerConfig.of(m).withWorkers(m == Model.SINGLE ? 1 : 2).withLimits(limits))
                 .toList();
     }
