@@ -11,7 +11,9 @@ ifeq ($(origin CC),default)
 CC := gcc
 endif
 CFLAGS ?= -O2 -g -Wall -Wextra -Werror -std=gnu11
-# quick: JMH 1 fork, 3x1s warm-up, 5x1s measurement (about 10 s a benchmark); full: 2 forks, 5x2s, 10x2s.
+# quick: each experiment in well under a minute (the whole bench in a few minutes on 2 cores), JMH
+# 1 fork, 3x1s warm-up, 5x1s measurement (about 10 s a benchmark); full: longer experiment windows
+# and more runs, JMH 2 forks, 5x2s, 10x2s.
 PROFILE ?= quick
 RESULTS ?= results
 # The fuzzer in make test (socklab.http.FuzzTest): how many inputs, from which seed (empty: the test's defaults, 100000 and a fixed seed).
@@ -37,6 +39,9 @@ JNI_CFLAGS := -fPIC -shared -fvisibility=hidden -I$(JAVA_HOME)/include -I$(JAVA_
 CFLOOR := $(NATIVE_OUT)/cfloor
 SOCKLAB_JAR := java/target/socklab-all.jar
 BENCH_JAR := benchmarks/target/benchmarks.jar
+
+# One directory per bench run: raw JSON of every experiment, JMH's JSON and log, the charts.
+BENCH_RUN := $(RESULTS)/$(shell date -u +%Y%m%d-%H%M%S)-$(GIT_SHA)
 
 JMH_quick := -f 1 -wi 3 -w 1s -i 5 -r 1s
 JMH_full := -f 2 -wi 5 -w 2s -i 10 -r 2s
@@ -86,13 +91,21 @@ test: native
 	$(MAVEN) $(if $(FUZZ_INPUTS),-Dsocklab.fuzz.inputs=$(FUZZ_INPUTS)) $(if $(FUZZ_SEED),-Dsocklab.fuzz.seed=$(FUZZ_SEED)) verify
 	scripts/check-launcher.sh
 
-# The FFI cost table first, then every other JMH benchmark (when there are any).
+# The main job: every experiment (socklab experiment all: each in a JVM and, as root, a network
+# namespace of its own), then the JMH benchmarks (after the FFI cost table, bench-ffi), then the report
+# built from the run's files alone.
+# Everything lands in $(BENCH_RUN); the report in $(RESULTS)/report-$(GIT_SHA).{md,html}. A failed
+# experiment does not stop the rest: the report shows what ran, and bench exits 1 at the end.
 bench: bench-ffi | $(RESULTS)
-	@if $(JAVA) @jvm.options -jar $(BENCH_JAR) -l -e '$(FFI_BENCHMARKS)' | grep -q '^socklab\.'; then \
-	  $(JAVA) @jvm.options -jar $(BENCH_JAR) $(JMH_ARGS) -e '$(FFI_BENCHMARKS)' \
-	    -rf json -rff $(RESULTS)/jmh-$(PROFILE)-$(GIT_SHA).json && \
-	  echo "JMH results: $(RESULTS)/jmh-$(PROFILE)-$(GIT_SHA).json"; \
-	else echo "bench: no JMH benchmarks besides the FFI cost table yet"; fi
+	@mkdir -p $(BENCH_RUN)
+	@echo "bench: profile $(PROFILE), $$(nproc) cores, load average $$(cut -d' ' -f1-3 /proc/loadavg); results in $(BENCH_RUN)"
+	@status=0; \
+	  ./socklab experiment all --profile $(PROFILE) --results $(BENCH_RUN) || status=1; \
+	  echo "bench: JMH"; \
+	  $(JAVA) @jvm.options -jar $(BENCH_JAR) $(JMH_ARGS) -e '$(FFI_BENCHMARKS)' -rf json -rff $(BENCH_RUN)/jmh-$(PROFILE)-$(GIT_SHA).json \
+	    > $(BENCH_RUN)/jmh-$(PROFILE)-$(GIT_SHA).log || status=1; \
+	  ./socklab report --run $(BENCH_RUN) --out $(RESULTS) || status=1; \
+	  exit $$status
 
 # Per-call cost of five calls through every binding, next to the C floor. Keeps the C floor's rounds,
 # the JMH JSON and log, and the printed table under $(RESULTS)/ffi-<profile>-<sha>.*; prints the table.

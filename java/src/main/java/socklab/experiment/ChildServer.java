@@ -2,7 +2,6 @@ package socklab.experiment;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,15 +13,12 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * {@code socklab serve} in a JVM of its own, so that it can be killed with SIGKILL: the same java
- * binary, the same JVM flags (those of jvm.options, as this JVM got them) and the same class path as
- * this process. Its output goes to a log file, where the address it listens on is read from the line
+ * {@code socklab serve} in a JVM of its own ({@link SocklabJvm}), so that it can be killed with
+ * SIGKILL. Its output goes to a log file, where the address it listens on is read from the line
  * {@code serve} prints once it is ready.
  */
 final class ChildServer implements AutoCloseable {
     private static final Pattern LISTENING = Pattern.compile("listening on http://(\\d+\\.\\d+\\.\\d+\\.\\d+):(\\d+)/");
-    /** Flags of this JVM that must not be copied: a second debugger or agent on the same port would fail. */
-    private static final List<String> NOT_INHERITED = List.of("-agentlib:", "-javaagent:", "-Xrunjdwp", "-Xdebug");
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
     private final Process process;
@@ -35,16 +31,10 @@ final class ChildServer implements AutoCloseable {
 
     /** Starts {@code socklab serve ARGS} and returns once it listens; its output is in {@code log}. */
     static ChildServer start(List<String> serveArgs, Path log) {
-        List<String> command = new ArrayList<>();
-        command.add(ProcessHandle.current().info().command()
-                .orElseThrow(() -> new IllegalStateException("cannot tell which java binary runs this JVM")));
-        ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(flag -> NOT_INHERITED.stream().noneMatch(flag::startsWith))
-                .forEach(command::add);
-        // sqlite-jdbc unpacks its native library into a temp directory and deletes it at exit, which a
-        // SIGKILL prevents: let it unpack beside the log, in the experiment's scratch directory.
-        command.add("-Dorg.sqlite.tmpdir=" + log.toAbsolutePath().getParent());
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "socklab.cli.Main", "serve"));
+        List<String> command = new ArrayList<>(SocklabJvm.command(List.of(
+                // sqlite-jdbc unpacks its native library into a temp directory and deletes it at exit, which a
+                // SIGKILL prevents: let it unpack beside the log, in the experiment's scratch directory.
+                "-Dorg.sqlite.tmpdir=" + log.toAbsolutePath().getParent())));
         command.addAll(serveArgs);
         try {
             Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();

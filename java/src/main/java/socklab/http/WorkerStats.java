@@ -26,7 +26,7 @@ public final class WorkerStats {
      * when the worker runs in one process of a group, so that every process can read every other
      * process's counters (socklab.proc). Eight-byte aligned longs:
      * <pre>
-     * struct { int64 pid, tid, accepted, connections, requests, bytes_in, bytes_out; }
+     * struct { int64 pid, tid, accepted, connections, requests, bytes_in, bytes_out, accept_eagain; }
      * </pre>
      */
     public static final StructLayout BLOCK = MemoryLayout.structLayout(
@@ -36,7 +36,8 @@ public final class WorkerStats {
             ValueLayout.JAVA_LONG.withName("connections"),
             ValueLayout.JAVA_LONG.withName("requests"),
             ValueLayout.JAVA_LONG.withName("bytes_in"),
-            ValueLayout.JAVA_LONG.withName("bytes_out")).withName("worker_stats");
+            ValueLayout.JAVA_LONG.withName("bytes_out"),
+            ValueLayout.JAVA_LONG.withName("accept_eagain")).withName("worker_stats");
     private static final VarHandle PID = counter("pid");
     private static final VarHandle TID = counter("tid");
     private static final VarHandle ACCEPTED = counter("accepted");
@@ -44,6 +45,7 @@ public final class WorkerStats {
     private static final VarHandle REQUESTS = counter("requests");
     private static final VarHandle BYTES_IN = counter("bytes_in");
     private static final VarHandle BYTES_OUT = counter("bytes_out");
+    private static final VarHandle ACCEPT_EAGAIN = counter("accept_eagain");
 
     private static VarHandle counter(String name) {
         // Coordinates (segment, offset) with the offset bound to 0: a block always starts its segment.
@@ -144,6 +146,11 @@ public final class WorkerStats {
         ACCEPTED.setRelease(block, (long) ACCEPTED.get(block) + 1);
     }
 
+    /** An accept4 that found the queue empty after a wake-up: another waiter took the connection (the herd). */
+    public void countAcceptEagain() {
+        ACCEPT_EAGAIN.setRelease(block, (long) ACCEPT_EAGAIN.get(block) + 1);
+    }
+
     public void countConnection() {
         CONNECTIONS.setRelease(block, (long) CONNECTIONS.get(block) + 1);
     }
@@ -163,6 +170,11 @@ public final class WorkerStats {
     /** Connections this worker took out of an accept queue itself. */
     public long accepted() {
         return (long) ACCEPTED.getAcquire(block);
+    }
+
+    /** accept4 calls of this worker that returned EAGAIN: wake-ups for a connection another worker took. */
+    public long acceptEagain() {
+        return (long) ACCEPT_EAGAIN.getAcquire(block);
     }
 
     /** Connections this worker read and wrote (accepted itself, or handed to it). */

@@ -105,7 +105,8 @@ final class ListenerWatch {
         }
         shortage.recovered(now);
         if (conn == -Errno.EAGAIN) {
-            return; // another worker took it (the herd), or it was reset while queued
+            io.countAcceptEagain(); // another worker took it (the herd), or it was reset while queued
+            return;
         }
         io.countAccepted();
         target.accept(conn);
