@@ -140,7 +140,7 @@ static void fd_passing(void) {
 }
 
 static void processes(void) {
-    CONST("Processes", SIGKILL); CONST("Processes", SIGTERM); CONST("Processes", WNOHANG);
+    CONST("Processes", SIGKILL); CONST("Processes", SIGTERM); CONST("Processes", SIGSTOP); CONST("Processes", WNOHANG);
     CONST("Processes", PR_SET_PDEATHSIG);
 }
 
