@@ -2,6 +2,7 @@ package socklab.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
@@ -11,9 +12,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 
+import socklab.http.Handler;
 import socklab.http.HttpLimits;
 import socklab.http.Router;
 import socklab.http.WorkerStats;
@@ -32,6 +37,18 @@ final class CheckedServer implements AutoCloseable {
                 .filter(m -> m != Model.CLUSTER)
                 .map(m -> ServerConfig.of(m).withWorkers(m == Model.SINGLE ? 1 : 2).withLimits(limits))
                 .toList();
+    }
+
+    /** A handler that answers {@code released} only once {@code latch} (read when a request comes) is counted down; 30 s at most. */
+    static Handler blockingUntil(Supplier<CountDownLatch> latch) {
+        return (request, response) -> {
+            try {
+                assertTrue(latch.get().await(30, TimeUnit.SECONDS), "released within 30 s");
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            response.text("released\n");
+        };
     }
 
     private final Map<String, String> descriptorsBefore;

@@ -12,7 +12,6 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterAll;
@@ -68,14 +67,7 @@ class ResetTest {
         server = new CheckedServer(config, router -> router
                 .get("/big", (request, response) -> response.contentType("application/octet-stream").body(BIG_BODY))
                 .add("POST", "/sink", (request, response) -> response.text("ok\n"))
-                .get("/block", (request, response) -> {
-                    try {
-                        assertTrue(release.await(30, TimeUnit.SECONDS), "released within 30 s");
-                    } catch (InterruptedException e) {
-                        throw new IllegalStateException(e);
-                    }
-                    response.text("released\n");
-                }));
+                .get("/block", CheckedServer.blockingUntil(() -> release)));
         InetSocketAddress address = server.address();
         var idle = ServerContractTest.kernelObjectDescriptors(); // listeners, epoll sets, eventfds: no connection yet
         String host = "Host: socklab\r\n";
