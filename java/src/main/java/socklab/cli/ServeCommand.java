@@ -1,6 +1,7 @@
 package socklab.cli;
 
 import java.io.PrintWriter;
+import java.net.InetSocketAddress;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
@@ -19,7 +20,6 @@ import socklab.server.Steer;
 import socklab.sys.Binding;
 import socklab.sys.Errno;
 import socklab.sys.NativeException;
-import socklab.sys.SockAddr;
 
 /**
  * {@code socklab serve}: runs one server model until SIGINT or SIGTERM, then stops it cleanly and
@@ -95,6 +95,11 @@ public final class ServeCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         ServerConfig config = config();
         if (processes != null) {
+            if (comments.dataDir != null) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--data-dir serves the comments API from one process: drop --processes, or run one serve per process on the same --data-dir");
+            }
+            comments.open(0).close(); // no database: this only refuses comments flags given without --data-dir
             return serveGroup(groupConfig(config));
         }
         try (CommentsOptions.Comments api = comments.open(config.workers() + 1)) {
@@ -103,25 +108,16 @@ public final class ServeCommand implements Callable<Integer> {
     }
 
     private int serve(ServerConfig config, CommentsOptions.Comments api) throws InterruptedException {
-        PrintWriter err = spec.commandLine().getErr();
         Server server;
         try {
             server = Server.start(config, api.routes());
         } catch (NativeException e) {
             return startFailed(e);
         }
-        stopOnSignals(server::close, err);
-        long pid = ProcessHandle.current().pid();
-        PrintWriter out = spec.commandLine().getOut();
-        out.println("socklab serve: " + config.describe() + " listening on http://" + SockAddr.format(server.address())
-                + "/ (pid " + pid + "); stop with Ctrl-C or kill -TERM " + pid);
-        out.flush();
-        server.awaitStopped();
-        if (server.failure() != null) {
-            err.println("socklab: serve: stopped after a failure: " + server.failure());
-            return 1;
-        }
-        return 0;
+        return untilStopped(config.describe(), server.address(), "pid", server::close, () -> {
+            server.awaitStopped();
+            return server.failure();
+        });
     }
 
     /** {@code --processes P}: the parent supervises P worker processes; its events go to stderr, one line each. */
@@ -139,16 +135,37 @@ public final class ServeCommand implements Callable<Integer> {
             err.println("socklab: serve: " + e.getMessage());
             return 1;
         }
-        stopOnSignals(group::close, err);
+        String workers = group.pids().stream().map(String::valueOf).collect(Collectors.joining(" "));
+        return untilStopped(config.describe(), group.address(), "parent pid", group::close, () -> {
+            group.awaitStopped();
+            return group.failure();
+        }, ", worker pids " + workers);
+    }
+
+    /** What {@link #untilStopped} waits on: returns once stopped, with the failure that stopped it or null. */
+    @FunctionalInterface
+    private interface Stopped {
+        Throwable await() throws InterruptedException;
+    }
+
+    /**
+     * Prints the one line (model, address, {@code pidLabel} and this pid, {@code more}, how to stop), stops
+     * with {@code close} on SIGINT/SIGTERM and waits: 0 after a clean stop, 1 after a failure.
+     */
+    private int untilStopped(String description, InetSocketAddress address, String pidLabel, Runnable close,
+                             Stopped stopped, String... more) throws InterruptedException {
+        PrintWriter err = spec.commandLine().getErr();
+        stopOnSignals(close, err);
         long pid = ProcessHandle.current().pid();
         PrintWriter out = spec.commandLine().getOut();
-        out.println("socklab serve: " + config.describe() + " listening on http://" + SockAddr.format(group.address())
-                + "/ (parent pid " + pid + ", worker pids " + group.pids().stream().map(String::valueOf).collect(Collectors.joining(" "))
-                + "); stop with Ctrl-C or kill -TERM " + pid);
+        // The host as given (::1, not the 0:0:0:0:0:0:0:1 that Java prints), with the port actually bound.
+        String at = (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
+        out.println("socklab serve: " + description + " listening on http://" + at
+                + "/ (" + pidLabel + " " + pid + String.join("", more) + "); stop with Ctrl-C or kill -TERM " + pid);
         out.flush();
-        group.awaitStopped();
-        if (group.failure() != null) {
-            err.println("socklab: serve: stopped after a failure: " + group.failure());
+        Throwable failure = stopped.await();
+        if (failure != null) {
+            err.println("socklab: serve: stopped after a failure: " + failure);
             return 1;
         }
         return 0;

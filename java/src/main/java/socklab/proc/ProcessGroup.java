@@ -55,7 +55,7 @@ public final class ProcessGroup implements AutoCloseable {
     static final long STABLE_MILLIS = 10_000;
     static final long START_TIMEOUT_MILLIS = 60_000;
     static final long STOP_TIMEOUT_MILLIS = 30_000;
-    /** While the group starts, how often the supervisor looks at the table for workers that serve. */
+    /** While a worker starts, how often the supervisor looks at the table to see whether it serves. */
     private static final int START_POLL_MILLIS = 10;
 
     // Epoll data: kind << 32 | slot.
@@ -90,6 +90,7 @@ public final class ProcessGroup implements AutoCloseable {
         long startedAt;
         long respawnAt; // 0: none scheduled
         long backoffMillis;
+        boolean serving; // its server runs: it has marked its slot of the table
     }
 
     private ProcessGroup(GroupConfig config, Consumer<String> log) {
@@ -227,6 +228,7 @@ public final class ProcessGroup implements AutoCloseable {
             }
             long startDeadline = now + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MILLIS);
             while (true) {
+                checkServing(now);
                 if (!running && allServing()) {
                     running = true;
                     started.countDown();
@@ -271,13 +273,36 @@ public final class ProcessGroup implements AutoCloseable {
         }
     }
 
-    private boolean allServing() {
+    /** Notes the workers that have started serving since; a replacement's start time is logged. */
+    private void checkServing(long now) {
         for (int slot = 0; slot < workers.length; slot++) {
-            if (table.pid(slot) == 0) {
+            Worker w = workers[slot];
+            if (w.pidfd >= 0 && !w.serving && table.pid(slot) == w.pid) {
+                w.serving = true;
+                if (running) {
+                    log.accept("socklab: serve: worker " + slot + " (pid " + w.pid + ") serving "
+                            + TimeUnit.NANOSECONDS.toMillis(now - w.startedAt) + " ms after it was started");
+                }
+            }
+        }
+    }
+
+    private boolean allServing() {
+        for (Worker w : workers) {
+            if (!w.serving) {
                 return false;
             }
         }
         return true;
+    }
+
+    private boolean anyStarting() {
+        for (Worker w : workers) {
+            if (w.pidfd >= 0 && !w.serving) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private int timeoutMillis(long now) {
@@ -294,7 +319,7 @@ public final class ProcessGroup implements AutoCloseable {
             next = Math.min(next, killDeadline != 0 ? killDeadline : drainDeadline);
         }
         long millis = next == Long.MAX_VALUE ? -1 : Math.max(0, Math.ceilDiv(next - now, 1_000_000L));
-        if (!running) {
+        if (anyStarting()) {
             millis = millis < 0 ? START_POLL_MILLIS : Math.min(millis, START_POLL_MILLIS);
         }
         return (int) Math.min(millis, Integer.MAX_VALUE);
@@ -338,6 +363,7 @@ public final class ProcessGroup implements AutoCloseable {
         Epoll.add(epfd, w.pidfd, Epoll.EPOLLIN, EXIT | slot);
         w.startedAt = now;
         w.respawnAt = 0;
+        w.serving = false;
         pids.set(slot, w.pid);
         if (channel != null) {
             primary.attach(slot, channel[0]);
@@ -380,7 +406,7 @@ public final class ProcessGroup implements AutoCloseable {
             if (w.respawnAt != 0 && now - w.respawnAt >= 0) {
                 spawn(slot, now);
                 restarts++;
-                log.accept("socklab: serve: worker " + slot + " restarted as pid " + w.pid);
+                log.accept("socklab: serve: worker " + slot + " started again as pid " + w.pid);
             }
         }
     }

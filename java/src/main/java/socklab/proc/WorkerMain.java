@@ -90,8 +90,20 @@ public final class WorkerMain {
             System.err.println("socklab: worker " + args.slot() + ": the parent (pid " + args.parentPid() + ") died before this process started");
             System.exit(1);
         }
-        Map<String, Integer> fds = passedDescriptors();
         long pid = ProcessHandle.current().pid();
+        try {
+            serve(args, pid);
+        } catch (RuntimeException e) {
+            // One line; the parent adds which worker exited and how.
+            System.err.println("socklab: worker " + args.slot() + " (pid " + pid + "): " + e.getMessage());
+            System.exit(1);
+        }
+        System.exit(0);
+    }
+
+    /** Runs the server on the passed descriptors until SIGTERM stops it; exits 1 after a failure. */
+    private static void serve(WorkerArgs args, long pid) throws InterruptedException {
+        Map<String, Integer> fds = passedDescriptors();
         try (StatsTable table = StatsTable.open(fds.get("stats"), args.processes(), new GroupConfig(args.server(), args.processes()).blocksPerProcess())) {
             TableMember member = new TableMember(fds.getOrDefault("listener", -1), fds.getOrDefault("channel", -1), args.slot(), table, pid);
             Server server = Server.start(args.server(), member, router -> {});
@@ -103,7 +115,6 @@ public final class WorkerMain {
                 System.exit(1);
             }
         }
-        System.exit(0);
     }
 
     /** The descriptors from fd 3 on, by their LISTEN_FDNAMES name; fails unless they are meant for this process. */

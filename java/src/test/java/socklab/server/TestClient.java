@@ -20,7 +20,7 @@ import java.util.TreeMap;
  * A raw HTTP/1.1 client on a JDK socket (independent of the binding under test) that sends exactly the
  * bytes it is given and counts what goes each way, so tests can compare with the server's counters.
  * Every read has a 10 s timeout: a server that never answers fails the test instead of hanging it.
- * Public for the tests of other packages that talk to a server (socklab.experiment).
+ * Public for the tests of other packages that talk to a server (socklab.experiment, socklab.proc).
  */
 public final class TestClient implements Closeable {
     static final int READ_TIMEOUT_MILLIS = 10_000;
