@@ -48,6 +48,8 @@ public final class OverflowExperiment extends Experiment<OverflowExperiment.Resu
     /**
      * @param backlog            the backlog passed to listen(2)
      * @param sendQ              the backlog the kernel applied (Send-Q; listen caps it at net.core.somaxconn)
+     * @param fullMs             when the queue was first seen full (TCP_INFO, polled every ms), ms after the storm started
+     * @param pauseMs            when the acceptor resumed: the pause knob after the queue was full
      * @param recvQPinned        accept-queue length at the end of the pause, by TCP_INFO on the listener
      * @param recvQMaxSampled    the largest accept-queue length any sock_diag sample saw while paused
      * @param accepted           connections the acceptor took after it resumed, until every established one was
@@ -55,7 +57,7 @@ public final class OverflowExperiment extends Experiment<OverflowExperiment.Resu
      * @param steps              connects by the SYN attempt they finished after: "0 s", "1 s", "3 s", …
      * @param histogram          connect latency in bins {from ms, to ms, count}
      */
-    public record Result(int backlog, long sendQ, int connects, double pauseMs, double timeoutMs, long recvQPinned,
+    public record Result(int backlog, long sendQ, int connects, double fullMs, double pauseMs, double timeoutMs, long recvQPinned,
                          long recvQMaxSampled, long established, Map<String, Long> connectErrors, long accepted,
                          LatencySummary connectLatency, Map<String, Long> steps, List<double[]> histogram,
                          long listenOverflows, long listenDrops, Map<String, Long> tcpCounterDeltas,
@@ -80,7 +82,7 @@ public final class OverflowExperiment extends Experiment<OverflowExperiment.Resu
         return List.of(
                 Knob.count("backlog", "listen(2) backlog", 4, 4),
                 Knob.count("connects", "connects in the storm", 50, 200),
-                Knob.duration("pause", "how long the acceptor stays paused after the storm starts", "500ms", "2s"),
+                Knob.duration("pause", "how long the acceptor stays paused once the queue is full", "500ms", "2s"),
                 Knob.duration("timeout", "how long a client waits for its connect", "4s", "8s"),
                 Knob.duration("sample", "queue sampling interval", "10ms", "10ms"));
     }
@@ -123,7 +125,14 @@ public final class OverflowExperiment extends Experiment<OverflowExperiment.Resu
                     throw new IllegalStateException("interrupted", e);
                 }
             }, r -> Thread.ofPlatform().daemon().name("overflow-storm").start(r));
-            TimeUnit.NANOSECONDS.sleep(pause.toNanos() - (System.nanoTime() - t0));
+            // The pause counts from the moment the queue is full, however long the storm takes to fill it
+            // (on a busy machine, the storm's threads may start late).
+            long fullBy = System.nanoTime() + timeout.toNanos();
+            while (ListenerQueue.of(fd).acceptQueue() <= backlog && System.nanoTime() < fullBy && !storm.isDone()) {
+                TimeUnit.MILLISECONDS.sleep(1);
+            }
+            double fullMs = (System.nanoTime() - t0) / 1e6;
+            TimeUnit.NANOSECONDS.sleep(pause.toNanos());
             long pinned = ListenerQueue.of(fd).acceptQueue();
             double pausedMs = (System.nanoTime() - t0) / 1e6;
             acceptor.start();
@@ -152,7 +161,7 @@ public final class OverflowExperiment extends Experiment<OverflowExperiment.Resu
             long sendQ = samples.isEmpty() ? -1 : samples.getFirst().backlog();
             Map<String, Long> errors = new LinkedHashMap<>();
             load.connectErrors().forEach((kind, n) -> errors.put(kind.label(), n));
-            Result r = new Result(backlog, sendQ, connects, round(pausedMs), timeout.toMillis(), pinned, maxPaused,
+            Result r = new Result(backlog, sendQ, connects, round(fullMs), round(pausedMs), timeout.toMillis(), pinned, maxPaused,
                     load.established(), errors, accepted(acceptedFds), LatencySummary.of(load.connectLatency()),
                     steps(load.connectLatency(), load.connectErrors().getOrDefault(ErrorKind.CONNECT_TIMEOUT, 0L)),
                     bins(load.connectLatency(), timeout), delta.get("TcpExtListenOverflows"), delta.get("TcpExtListenDrops"),
@@ -232,8 +241,9 @@ public final class OverflowExperiment extends Experiment<OverflowExperiment.Resu
     @Override
     public List<String> table(Result r) {
         return List.of(
-                String.format("backlog %d (Send-Q %d): Recv-Q %d at the end of the %.0f ms pause (TCP_INFO), max %d sampled (sock_diag)",
-                        r.backlog, r.sendQ, r.recvQPinned, r.pauseMs, r.recvQMaxSampled),
+                String.format("backlog %d (Send-Q %d): queue full at %.0f ms; Recv-Q %d when the acceptor resumed at %.0f ms "
+                        + "(TCP_INFO), max %d sampled while paused (sock_diag)", r.backlog, r.sendQ, r.fullMs, r.recvQPinned,
+                        r.pauseMs, r.recvQMaxSampled),
                 String.format("%d connects: %d established, errors %s; acceptor took %d after resuming", r.connects, r.established,
                         r.connectErrors, r.accepted),
                 String.format("TcpExtListenOverflows +%d, TcpExtListenDrops +%d (at least %d handshakes were dropped)",
@@ -246,6 +256,8 @@ public final class OverflowExperiment extends Experiment<OverflowExperiment.Resu
         StringBuilder md = new StringBuilder();
         md.append(Markdown.table(List.of("measure", "value"), List.of(
                 List.of("backlog given / in force (Send-Q)", r.backlog + " / " + r.sendQ),
+                List.of("queue first full / acceptor resumed (ms after the storm started)", Markdown.num(r.fullMs, 0) + " / "
+                        + Markdown.num(r.pauseMs, 0)),
                 List.of("Recv-Q at the end of the pause (TCP_INFO)", Long.toString(r.recvQPinned)),
                 List.of("largest Recv-Q sampled while paused (sock_diag)", Long.toString(r.recvQMaxSampled)),
                 List.of("connects / established / failed", r.connects + " / " + r.established + " / " + r.connectErrors),
@@ -258,7 +270,7 @@ public final class OverflowExperiment extends Experiment<OverflowExperiment.Resu
         r.steps.forEach((k, n) -> steps.add(List.of(k, Long.toString(n))));
         md.append(Markdown.table(List.of("connect finished after the SYN sent at", "connects"), steps));
         md.append(charts.histogram("overflow-connect-latency", "Connect latency, " + r.connects + " connects, backlog " + r.backlog
-                + ", acceptor paused " + Markdown.num(r.pauseMs, 0) + " ms", "connect latency (ms)", "connects", r.histogram));
+                + ", acceptor resumed at " + Markdown.num(r.pauseMs, 0) + " ms", "connect latency (ms)", "connects", r.histogram));
         md.append(charts.lines("overflow-queue", "Accept queue (Recv-Q) of the listener during the storm", "ms since the storm started",
                 "connections waiting", Map.of("listener, backlog " + r.backlog, r.queue), true));
         md.append("Other TCP counters that moved: " + r.tcpCounterDeltas.entrySet().stream().filter(e -> e.getValue() != 0)

@@ -16,18 +16,23 @@ public final class SocklabJvm {
     private static final List<String> NOT_INHERITED = List.of("-agentlib:", "-javaagent:", "-Xrunjdwp", "-Xdebug");
 
     public static List<String> command(List<String> cliArgs) {
-        return command(List.of(), "socklab.cli.Main", cliArgs);
+        return command(List.of(), cliArgs);
     }
 
-    /** A JVM as this one, with {@code moreFlags} after its own, running {@code mainClass} with {@code args}. */
-    public static List<String> command(List<String> moreFlags, String mainClass, List<String> args) {
+    /** As {@link #command(List)}, with {@code jvmFlags} after this JVM's own. */
+    public static List<String> command(List<String> jvmFlags, List<String> cliArgs) {
+        return command(jvmFlags, "socklab.cli.Main", cliArgs);
+    }
+
+    /** A JVM as this one, with {@code jvmFlags} after its own, running {@code mainClass} with {@code args}. */
+    public static List<String> command(List<String> jvmFlags, String mainClass, List<String> args) {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command()
                 .orElseThrow(() -> new IllegalStateException("cannot tell which java binary runs this JVM")));
         ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
                 .filter(flag -> NOT_INHERITED.stream().noneMatch(flag::startsWith))
                 .forEach(command::add);
-        command.addAll(moreFlags);
+        command.addAll(jvmFlags);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
         command.addAll(args);
         return command;

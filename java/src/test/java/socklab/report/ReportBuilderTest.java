@@ -42,7 +42,8 @@ class ReportBuilderTest {
         write(run, new BalanceExperiment(), env, Map.of("variants", "shared-accept/blocking,shared-accept/exclusive",
                 "concurrency", "1"), new BalanceExperiment.Result(3, List.of(
                 new BalanceExperiment.Cell("shared-accept/blocking", 1, 0, Shares.of(List.of("0", "1", "2"), Map.of("0", 100L, "1", 100L, "2", 99L))),
-                new BalanceExperiment.Cell("shared-accept/exclusive", 1, 0, Shares.of(List.of("0", "1", "2"), Map.of("0", 90L, "1", 110L, "2", 100L))))));
+                new BalanceExperiment.Cell("shared-accept/exclusive", 1, 0, Shares.of(List.of("0", "1", "2"), Map.of("0", 90L, "1", 110L, "2", 100L)))),
+                List.of("cluster: --model cluster runs in worker processes: give --processes P")));
         write(run, new HerdExperiment(), env, Map.of("accept", "epoll"), new HerdExperiment.Result(List.of(
                 new HerdExperiment.Mode("epoll", 4, 10, 4.0, 0.7, 4.0, Map.of(4, 10)))));
         Map<String, Long> steps = new LinkedHashMap<>();
@@ -50,7 +51,7 @@ class ReportBuilderTest {
         steps.put("1 s", 45L);
         steps.put("3 s", 0L);
         steps.put("timed out", 0L);
-        write(run, new OverflowExperiment(), env, Map.of(), new OverflowExperiment.Result(4, 4, 50, 500, 4000, 5, 5, 50,
+        write(run, new OverflowExperiment(), env, Map.of(), new OverflowExperiment.Result(4, 4, 50, 3, 503, 4000, 5, 5, 50,
                 Map.of("connect-timeout", 0L), 50, new LatencySummary(50, 900, 1020, 1025, 1030, 1030, 1031), steps,
                 List.of(new double[] {0, 100, 5}, new double[] {1000, 1100, 45}), 90, 90, Map.of("TcpExtListenOverflows", 90L),
                 List.of(new double[] {0, 0}, new double[] {10, 5}, new double[] {600, 0})));
@@ -89,6 +90,7 @@ class ReportBuilderTest {
         assertTrue(summary.contains("**Herd, epoll**: **reproduced**"), summary);
         assertTrue(md.contains("| socklab.bench.DowncallBenchmark.getpid".replace("socklab.bench.", "")), "JMH row");
         assertTrue(md.contains("getpid   52.5 ns"), "FFI table verbatim");
+        assertTrue(md.contains("Not run here: cluster: --model cluster runs in worker processes"), "a skipped variant says why");
         assertTableRowsHaveNumbers(md);
 
         List<Path> svgs;
