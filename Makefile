@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
-# Knobs (override on the command line: make bench PROFILE=full).
+# Knobs (override on the command line: make bench PROFILE=full, make test FUZZ_INPUTS=1000000).
 JAVA_HOME ?=
 MVN ?= mvn
 MVN_FLAGS ?= -B --no-transfer-progress -Dstyle.color=never
@@ -16,6 +16,9 @@ CFLAGS ?= -O2 -g -Wall -Wextra -Werror -std=gnu11
 # and more runs, JMH 2 forks, 5x2s, 10x2s.
 PROFILE ?= quick
 RESULTS ?= results
+# The fuzzer in make test (socklab.http.FuzzTest): how many inputs, from which seed (empty: the test's defaults, 100000 and a fixed seed).
+FUZZ_INPUTS ?=
+FUZZ_SEED ?=
 
 export JAVA_HOME := $(shell JAVA_HOME='$(JAVA_HOME)' scripts/find-jdk.sh 2>/dev/null)
 ifeq ($(JAVA_HOME),)
@@ -86,7 +89,7 @@ build: native
 	$(MAVEN) package -DskipTests
 
 test: native
-	$(MAVEN) verify
+	$(MAVEN) $(if $(FUZZ_INPUTS),-Dsocklab.fuzz.inputs=$(FUZZ_INPUTS)) $(if $(FUZZ_SEED),-Dsocklab.fuzz.seed=$(FUZZ_SEED)) verify
 	scripts/check-launcher.sh
 
 # The main job: the FFI cost table (bench-ffi), every experiment (socklab experiment all: each in a JVM

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <signal.h>
@@ -109,6 +110,13 @@ static void descriptors(void) {
     OFFSET(struct pollfd, "pollfd", revents);
 }
 
+static void resource_limits(void) {
+    CONST("ResourceLimits", RLIMIT_NOFILE);
+    SIZE(struct rlimit, "rlimit");
+    OFFSET(struct rlimit, "rlimit", rlim_cur);
+    OFFSET(struct rlimit, "rlimit", rlim_max);
+}
+
 static void fd_passing(void) {
     CONST("Sockets", SOCK_SEQPACKET);
     CONST("FdPassing", SCM_RIGHTS); CONST("FdPassing", MSG_CMSG_CLOEXEC); CONST("FdPassing", MSG_CTRUNC);
@@ -132,7 +140,7 @@ static void fd_passing(void) {
 }
 
 static void processes(void) {
-    CONST("Processes", SIGKILL); CONST("Processes", SIGTERM); CONST("Processes", WNOHANG);
+    CONST("Processes", SIGKILL); CONST("Processes", SIGTERM); CONST("Processes", SIGSTOP); CONST("Processes", WNOHANG);
     CONST("Processes", PR_SET_PDEATHSIG);
 }
 
@@ -216,6 +224,7 @@ int main(void) {
     sockets();
     socket_options();
     descriptors();
+    resource_limits();
     fd_passing();
     processes();
     epoll();

@@ -21,6 +21,11 @@ public final class SocklabJvm {
 
     /** As {@link #command(List)}, with {@code jvmFlags} after this JVM's own. */
     public static List<String> command(List<String> jvmFlags, List<String> cliArgs) {
+        return command(jvmFlags, "socklab.cli.Main", cliArgs);
+    }
+
+    /** A JVM as this one, with {@code jvmFlags} after its own, running {@code mainClass} with {@code args}. */
+    public static List<String> command(List<String> jvmFlags, String mainClass, List<String> args) {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command()
                 .orElseThrow(() -> new IllegalStateException("cannot tell which java binary runs this JVM")));
@@ -28,8 +33,8 @@ public final class SocklabJvm {
                 .filter(flag -> NOT_INHERITED.stream().noneMatch(flag::startsWith))
                 .forEach(command::add);
         command.addAll(jvmFlags);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "socklab.cli.Main"));
-        command.addAll(cliArgs);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
+        command.addAll(args);
         return command;
     }
 }

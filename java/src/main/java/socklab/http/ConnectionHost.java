@@ -14,7 +14,7 @@ public interface ConnectionHost {
 
     ConnectionTimers timers();
 
-    /** System.nanoTime() as of the loop's last wake-up (read once per wake-up, as nginx does). */
+    /** System.nanoTime() as of the loop's last wake-up (read once per wake-up, as nginx does), or of the last connection it took. */
     long now();
 
     /** The counters of the thread doing this connection's I/O; errors it answers itself carry its id. */

@@ -118,6 +118,11 @@ public final class HttpConnection {
         } catch (RuntimeException e) {
             handlerFailed = true;
             response.error(HttpStatus.INTERNAL_SERVER_ERROR, "the handler failed: " + e);
+        } catch (Error e) {
+            // The thread dies and the server stops; a worker thread still returns the connection to its
+            // loop (WorkerPool), which must then close it rather than send the untouched 200.
+            response.dropConnection();
+            throw e;
         }
     }
 

@@ -4,8 +4,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.Arrays;
-import java.util.concurrent.TimeUnit;
 
+import socklab.server.AcceptShortage;
 import socklab.server.GroupMember;
 import socklab.sys.Epoll;
 import socklab.sys.Errno;
@@ -31,8 +31,6 @@ import socklab.sys.Sockets;
  * accept queue (Node's queue has no bound). Runs on the supervisor's thread and epoll; not thread-safe.
  */
 final class ClusterPrimary implements AutoCloseable {
-    private static final long SHORTAGE_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-
     private final int epfd;
     private final int listenFd;
     private final long listenerKey;
@@ -48,6 +46,7 @@ final class ClusterPrimary implements AutoCloseable {
     private boolean accepting = true;
     private boolean watching;
     private long pausedUntil;
+    private final AcceptShortage shortage = new AcceptShortage("primary");
     private long handedOff;
 
     /** Epoll data: {@code listenerKey} for the listener, {@code channelKeyBase | slot} for a channel. */
@@ -78,12 +77,13 @@ final class ClusterPrimary implements AutoCloseable {
             try {
                 fd = Sockets.accept(listenFd, Sockets.SOCK_NONBLOCK | Sockets.SOCK_CLOEXEC);
             } catch (NativeException e) {
-                if (!Errno.isShortage(e.errno())) {
+                if (!AcceptShortage.is(e)) {
                     throw e;
                 }
-                pausedUntil = now + SHORTAGE_PAUSE_NANOS | 1; // never 0, which means "not paused"
+                pausedUntil = shortage.failed(e, now) | 1; // AcceptShortage's pause-and-retry; never 0, which means "not paused"
                 break;
             }
+            shortage.recovered(now);
             if (fd == -Errno.EAGAIN) {
                 break;
             }

@@ -6,7 +6,6 @@ import java.util.function.Consumer;
 
 import socklab.http.WorkerStats;
 import socklab.sys.Binding;
-import socklab.sys.Errno;
 import socklab.sys.NativeException;
 import socklab.sys.Sockets;
 
@@ -20,13 +19,12 @@ import socklab.sys.Sockets;
  * blocked accept with EINVAL (closing the descriptor would not wake them on Linux).
  */
 final class BlockingAccepter {
-    private static final long SHORTAGE_PAUSE_MILLIS = 100;
-
     private final Binding sys;
     private final int listenFd;
     private final WorkerStats worker;
     private final EventLoop loop;
     private final Consumer<Throwable> onFailure;
+    private final AcceptShortage shortage;
     private final Thread thread;
     private volatile boolean stopping;
     private volatile long tid;
@@ -38,6 +36,7 @@ final class BlockingAccepter {
         this.worker = worker;
         this.loop = loop;
         this.onFailure = onFailure;
+        this.shortage = new AcceptShortage(worker.id());
         this.thread = Thread.ofPlatform().name("accept-" + worker.id()).daemon().unstarted(this::run);
     }
 
@@ -78,12 +77,14 @@ final class BlockingAccepter {
                     if (stopping) {
                         return; // EINVAL from the shutdown that stops us
                     }
-                    if (!Errno.isShortage(e.errno())) {
+                    if (!AcceptShortage.is(e)) {
                         throw e;
                     }
-                    TimeUnit.MILLISECONDS.sleep(SHORTAGE_PAUSE_MILLIS);
+                    long now = System.nanoTime();
+                    TimeUnit.NANOSECONDS.sleep(shortage.failed(e, now) - now); // AcceptShortage's pause-and-retry
                     continue;
                 }
+                shortage.recovered(System.nanoTime());
                 worker.countAccepted();
                 loop.handOff(fd);
             }

@@ -151,6 +151,9 @@ final class EventLoop implements ConnectionHost {
         } else {
             thread.join();
         }
+        // Only now: until the server has joined the loop, other threads may signal it, even after the
+        // loop has ended by a failure (the server's close then still asks it to stop accepting).
+        wakeup.close();
     }
 
     private void run() {
@@ -252,6 +255,9 @@ final class EventLoop implements ConnectionHost {
         byFd[fd] = c;
         open++;
         io.countConnection();
+        // The header timeout runs from here: read the clock again, because a batch of hand-offs (or of
+        // events) can hold connections accepted after this loop's epoll_wait returned.
+        now = System.nanoTime();
         c.open(fd, gen);
     }
 
@@ -290,14 +296,13 @@ final class EventLoop implements ConnectionHost {
         }
     }
 
-    /** Closes everything the loop owns; after a failure, connections still open are aborted. */
+    /** Closes everything the loop owns but the wakeup ({@link #join}); after a failure, connections still open are aborted. */
     private void release() {
         for (HttpConnection c : byFd) {
             if (c != null) {
                 c.abort();
             }
         }
-        wakeup.close();
         sys.close(epfd);
         arena.close();
     }

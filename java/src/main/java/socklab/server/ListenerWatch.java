@@ -1,6 +1,5 @@
 package socklab.server;
 
-import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
 import java.util.function.IntSupplier;
 
@@ -19,13 +18,12 @@ import socklab.sys.Sockets;
  *
  * <p>With an {@link AcceptMutex} the socket is in the set only while this loop holds the mutex, and the
  * loop is woken every accept_mutex_delay to try again, as nginx. Out of descriptors or kernel memory
- * (EMFILE, ENFILE, ENOBUFS, ENOMEM), the socket leaves the set for {@value #PAUSE_MILLIS} ms and comes
- * back on a timer, as memcached re-enables accepting; the connection waits in the accept queue meanwhile.
+ * (EMFILE, ENFILE, ENOBUFS, ENOMEM), the socket leaves the set for a pause and comes back on a timer:
+ * {@link AcceptShortage}'s pause-and-retry; the connection waits in the accept queue meanwhile.
  */
 final class ListenerWatch {
     /** The epoll data word of listener events (connections carry a generation of 2 or more). */
     static final long DATA = 0;
-    private static final long PAUSE_MILLIS = 100;
 
     private final Binding sys;
     private final int epfd;
@@ -35,6 +33,7 @@ final class ListenerWatch {
     private final IntConsumer target;
     private final WorkerStats io;
     private final IntSupplier openConnections;
+    private final AcceptShortage shortage;
     private boolean listening;
     private int skipMutexTurns;
     private long pausedUntil;
@@ -50,6 +49,7 @@ final class ListenerWatch {
         this.target = target;
         this.io = io;
         this.openConnections = openConnections;
+        this.shortage = new AcceptShortage(io.id());
     }
 
     /** Called once on the loop's thread before its first wait. */
@@ -96,13 +96,14 @@ final class ListenerWatch {
         try {
             conn = sys.accept(fd, Sockets.SOCK_NONBLOCK | Sockets.SOCK_CLOEXEC);
         } catch (NativeException e) {
-            if (!Errno.isShortage(e.errno())) {
+            if (!AcceptShortage.is(e)) {
                 throw e;
             }
             watch(false);
-            pausedUntil = (now + TimeUnit.MILLISECONDS.toNanos(PAUSE_MILLIS)) | 1; // never 0, which means "not paused"
+            pausedUntil = shortage.failed(e, now) | 1; // never 0, which means "not paused"
             return;
         }
+        shortage.recovered(now);
         if (conn == -Errno.EAGAIN) {
             io.countAcceptEagain(); // another worker took it (the herd), or it was reset while queued
             return;

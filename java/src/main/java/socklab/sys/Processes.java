@@ -23,6 +23,7 @@ public final class Processes {
 
     public static final int SIGKILL = 9;
     public static final int SIGTERM = 15;
+    public static final int SIGSTOP = 19;
     public static final int WNOHANG = 1;
     public static final int PR_SET_PDEATHSIG = 1;
 

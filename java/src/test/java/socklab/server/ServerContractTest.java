@@ -115,14 +115,7 @@ class ServerContractTest {
     private Server startServer(ServerConfig config) {
         return Server.start(config, router -> router
                 .add("POST", "/echo", (request, response) -> response.contentType("application/octet-stream").body(request.body()))
-                .get("/block", (request, response) -> {
-                    try {
-                        assertTrue(releaseBlockedHandlers.await(30, TimeUnit.SECONDS), "released within 30 s");
-                    } catch (InterruptedException e) {
-                        throw new IllegalStateException(e);
-                    }
-                    response.text("released\n");
-                }));
+                .get("/block", CheckedServer.blockingUntil(() -> releaseBlockedHandlers)));
     }
 
     @AfterEach
@@ -370,7 +363,7 @@ class ServerContractTest {
         return sum;
     }
 
-    private static boolean isServerThread(String name) {
+    static boolean isServerThread(String name) {
         return name.matches("(worker|reader|accept)-.*|acceptor|dispatcher|socklab-stop");
     }
 

@@ -20,7 +20,7 @@ import java.util.TreeMap;
  * A raw HTTP/1.1 client on a JDK socket (independent of the binding under test) that sends exactly the
  * bytes it is given and counts what goes each way, so tests can compare with the server's counters.
  * Every read has a 10 s timeout: a server that never answers fails the test instead of hanging it.
- * Public for the process models' tests (socklab.proc).
+ * Public for the tests of other packages that talk to a server (socklab.experiment, socklab.proc).
  */
 public final class TestClient implements Closeable {
     static final int READ_TIMEOUT_MILLIS = 10_000;
@@ -63,7 +63,7 @@ public final class TestClient implements Closeable {
         return send(raw.getBytes(StandardCharsets.ISO_8859_1));
     }
 
-    TestClient send(byte[] raw) {
+    public TestClient send(byte[] raw) {
         try {
             out.write(raw);
             out.flush();
@@ -84,7 +84,7 @@ public final class TestClient implements Closeable {
     }
 
     /** As {@link #read()}, for the answer to a HEAD request: no body follows the head. */
-    Response read(boolean head) {
+    public Response read(boolean head) {
         String statusLine = line();
         if (!statusLine.startsWith("HTTP/1.1 ")) {
             throw new AssertionError("not a status line: '" + statusLine + "'");
