@@ -19,7 +19,6 @@ import socklab.report.Finding.Verdict;
 import socklab.report.Markdown;
 import socklab.report.ReportSection;
 import socklab.server.Model;
-import socklab.server.Server;
 import socklab.sys.Binding;
 
 /**
@@ -27,7 +26,8 @@ import socklab.sys.Binding;
  * server with N workers takes connection-per-request load for a while, and every response's
  * {@code X-Worker} says who served the connection; the shares per worker give max/min, CV and Jain's
  * index. Compared with Cloudflare's 2017 finding: blocking accept goes round the workers (FIFO),
- * EPOLLEXCLUSIVE piles onto one (LIFO), SO_REUSEPORT spreads by hash.
+ * EPOLLEXCLUSIVE piles onto one (LIFO), SO_REUSEPORT spreads by hash. Cluster runs as N worker
+ * processes of one worker each, like Node's cluster, whose primary hands connections round-robin.
  */
 public final class BalanceExperiment extends Experiment<BalanceExperiment.Result> {
 
@@ -81,7 +81,9 @@ public final class BalanceExperiment extends Experiment<BalanceExperiment.Result
                 "cells[].shares.cv", "population standard deviation of the counts over their mean",
                 "cells[].shares.jain", "Jain's index (sum x)^2 / (n sum x^2): 1 even, 1/n all on one",
                 "cells[].connection_errors", "requests that failed (connect or response), from the load generator",
-                "method", "server and load generator in one JVM on the same cores; load: socklab load --mode conn-per-request "
+                "method", "server and load generator in one JVM on the same cores (cluster: N worker processes with one worker "
+                        + "each, the parent accepting and handing connections round-robin, as socklab serve --model cluster "
+                        + "--processes N --workers 1); load: socklab load --mode conn-per-request "
                         + "--connections C (closed loop: each of C slots connects again as soon as its response arrived)");
     }
 
@@ -94,14 +96,14 @@ public final class BalanceExperiment extends Experiment<BalanceExperiment.Result
         for (String label : p.names("variants")) {
             Variant v = Variant.byLabel(label);
             for (int c : p.counts("concurrency")) {
-                Server started = Lab.startOrSkip(label, v.config(workers, binding, 511, HttpLimits.DEFAULTS), skipped, out);
+                Lab.Running started = Lab.runOrSkip(label, v.config(workers, binding, 511, HttpLimits.DEFAULTS), skipped, out);
                 if (started == null) {
                     break;
                 }
-                try (Server server = started) {
-                    LoadResult load = LoadGenerator.run(LoadConfig.builder(Lab.target(server)).mode(Mode.CONN_PER_REQUEST)
+                try (Lab.Running server = started) {
+                    LoadResult load = LoadGenerator.run(LoadConfig.builder(server.target()).mode(Mode.CONN_PER_REQUEST)
                             .connections(c).warmup(Duration.ofMillis(200)).duration(p.duration("duration")).build());
-                    Cell cell = new Cell(label, c, load.errorCount(), Shares.of(Lab.servingWorkers(server), load.connectionsPerWorker()));
+                    Cell cell = new Cell(label, c, load.errorCount(), Shares.of(server.servingWorkers(), load.connectionsPerWorker()));
                     out.println("  " + label + " c=" + c + ": " + cell.shares.perWorker() + " jain " + cell.shares.jain());
                     out.flush();
                     cells.add(cell);
@@ -179,6 +181,7 @@ public final class BalanceExperiment extends Experiment<BalanceExperiment.Result
                 "one worker grabs all connections, why nginx turned accept_mutex off in 1.11.3.", piled,
                 Verdict.of(cell.shares.largestShare() >= PILED))));
         r.cell("shared-accept/epoll", c).ifPresent(cell -> out.add(Finding.measured("epoll without EPOLLEXCLUSIVE", describe(cell))));
+        r.cell("cluster", c).ifPresent(cell -> out.add(Finding.measured("cluster (Node's round-robin hand-off)", describe(cell))));
         r.cells.stream().filter(cell -> cell.variant.equals("reuseport/hash")).max((a, b) -> a.concurrency - b.concurrency)
                 .ifPresent(cell -> out.add(new Finding("SO_REUSEPORT, hash", describe(cell),
                         "the kernel spreads connections over the sockets by a hash of the 4-tuple (Cloudflare 2017).",

@@ -5,11 +5,14 @@ import java.util.List;
 import java.util.Set;
 
 import socklab.http.WorkerStats;
+import socklab.proc.GroupConfig;
+import socklab.proc.ProcessGroup;
+import socklab.server.Model;
 import socklab.server.Server;
 import socklab.server.ServerConfig;
 import socklab.sys.SockAddr;
 
-/** What the experiments share about running a socklab server in this JVM. */
+/** What the experiments share about running a socklab server: in this JVM, or as worker processes for cluster. */
 final class Lab {
     private Lab() {}
 
@@ -34,6 +37,37 @@ final class Lab {
             out.flush();
             return null;
         }
+    }
+
+    /**
+     * A server that takes load and says which workers serve: one in this JVM, or for cluster, which
+     * runs only as worker processes, a {@link ProcessGroup}.
+     *
+     * @param target         {@code host:port}, as the load generator takes it
+     * @param servingWorkers the X-Worker ids of the workers that serve connections, in /stats order
+     */
+    record Running(String target, List<String> servingWorkers, Runnable stop) implements AutoCloseable {
+        @Override
+        public void close() {
+            stop.run();
+        }
+    }
+
+    /**
+     * Runs {@code config} as {@link #startOrSkip} does; cluster runs as a group of {@code config.workers()}
+     * processes with one worker each (Node's cluster: one event loop per process, the parent handing
+     * connections round-robin), whose events go to {@code out}.
+     */
+    static Running runOrSkip(String label, ServerConfig config, List<String> skipped, PrintWriter out) throws InterruptedException {
+        if (config.model() == Model.CLUSTER) {
+            ProcessGroup group = ProcessGroup.start(new GroupConfig(config.withWorkers(1), config.workers()), line -> {
+                out.println("  " + label + ": " + line);
+                out.flush();
+            });
+            return new Running(SockAddr.format(group.address()), group.workerIds(), group::close);
+        }
+        Server server = startOrSkip(label, config, skipped, out);
+        return server == null ? null : new Running(target(server), servingWorkers(server), server::close);
     }
 
     /** The skipped variants as a report paragraph, or nothing. */

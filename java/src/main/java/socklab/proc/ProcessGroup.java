@@ -177,6 +177,20 @@ public final class ProcessGroup implements AutoCloseable {
         return list;
     }
 
+    /**
+     * The X-Worker ids of the serving workers of the processes running now, in slot order: every
+     * process's workers {@code 0..W-1}, each prefixed with the process's pid as in /stats.
+     */
+    public List<String> workerIds() {
+        List<String> ids = new ArrayList<>();
+        for (int pid : pids()) {
+            for (int i = 0; i < config.server().workers(); i++) {
+                ids.add(TableMember.idPrefix(pid) + i);
+            }
+        }
+        return ids;
+    }
+
     /** Workers started to replace one that exited, so far. */
     public int restarts() {
         return restarts;

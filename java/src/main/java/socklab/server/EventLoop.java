@@ -145,15 +145,24 @@ final class EventLoop implements ConnectionHost {
         wakeup.signal();
     }
 
+    /** Waits until the loop's thread has ended (at once if it never started: the server failed while it was being built). */
     void join() throws InterruptedException {
-        if (thread.getState() == Thread.State.NEW) {
-            release(); // never started: the server failed while it was being built
-        } else {
+        if (thread.getState() != Thread.State.NEW) {
             thread.join();
         }
-        // Only now: until the server has joined the loop, other threads may signal it, even after the
-        // loop has ended by a failure (the server's close then still asks it to stop accepting).
+    }
+
+    /**
+     * Closes the eventfd, the epoll instance and the buffers; the server calls it once no thread can
+     * signal this loop any more: after {@link #join}, and after the accepters, receivers and the pool's
+     * threads have ended. The loop's own thread must not: other threads signal after setting a flag,
+     * so the loop may see {@link #stop} (or the last answered request) and end before their write(2)
+     * comes, which would then hit a closed eventfd (EBADF) or, worse, a descriptor that reuses its number.
+     */
+    void close() {
         wakeup.close();
+        sys.close(epfd);
+        arena.close();
     }
 
     private void run() {
@@ -207,7 +216,7 @@ final class EventLoop implements ConnectionHost {
             onFailure.accept(t);
         } finally {
             acceptStopAck.countDown();
-            release();
+            abortConnections();
         }
     }
 
@@ -296,15 +305,13 @@ final class EventLoop implements ConnectionHost {
         }
     }
 
-    /** Closes everything the loop owns but the wakeup ({@link #join}); after a failure, connections still open are aborted. */
-    private void release() {
+    /** The loop's last act: after a failure, connections still open are aborted (none are after a drain). */
+    private void abortConnections() {
         for (HttpConnection c : byFd) {
             if (c != null) {
                 c.abort();
             }
         }
-        sys.close(epfd);
-        arena.close();
     }
 
     // ConnectionHost: called by this loop's connections, on this loop's thread.

@@ -26,7 +26,8 @@ import socklab.sys.Sockets;
  * <p>Stopping ({@link #close}) goes in the same order for all: stop taking connections (wake blocked
  * accepters by shutting the listening sockets down; have each loop stop watching its listener and
  * confirm), close the listening sockets, then let every loop answer the requests it has in flight,
- * close its connections and end; finally end the worker pool. No descriptor or thread is left behind.
+ * close its connections and end; then end the worker pool; finally, with no thread left that could
+ * signal a loop, close the loops' eventfds and epoll instances. No descriptor or thread is left behind.
  */
 public abstract class Server implements AutoCloseable {
     private static final long THREAD_START_MILLIS = 10_000;
@@ -290,6 +291,7 @@ public abstract class Server implements AutoCloseable {
             if (pool != null) {
                 pool.stop();
             }
+            loops.forEach(EventLoop::close); // only now: until every thread above has ended, any may signal a loop
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {

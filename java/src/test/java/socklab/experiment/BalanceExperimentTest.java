@@ -36,6 +36,29 @@ class BalanceExperimentTest {
         assertTrue(s.maxMinRatio() != null && s.jain() > 1.0 / 3, "so max/min is defined and Jain above 1/n: " + s);
     }
 
+    /**
+     * Cluster runs as worker processes, one worker each: every connection is counted for one of the
+     * group's workers (an id outside the group would show up as a third entry). The parent hands
+     * connections round-robin, so at one connection at a time both take some; how even the split is
+     * is for the benchmark (a worker with a hand-off still unacknowledged loses its turn).
+     */
+    @Test
+    void clusterRunsAsWorkerProcessesAndCountsEveryConnection() throws Exception {
+        BalanceExperiment.Result r = Tiny.run(new BalanceExperiment(), dir, "variants", "cluster",
+                "workers", "2", "concurrency", "1", "duration", "400ms");
+        assertEquals(List.of(), r.skipped());
+        assertEquals(1, r.cells().size());
+        BalanceExperiment.Cell cell = r.cells().getFirst();
+        assertEquals("cluster", cell.variant());
+        assertEquals(0, cell.connectionErrors());
+        Shares s = cell.shares();
+        assertEquals(2, s.perWorker().size(), "one worker per process, two processes: " + s.perWorker());
+        assertTrue(s.perWorker().keySet().stream().allMatch(id -> id.matches("\\d+\\.0")),
+                "ids are pid.worker, as in the group's /stats: " + s.perWorker().keySet());
+        assertTrue(s.total() >= 30, "a 400 ms window serves dozens of connections at least: " + s.total());
+        assertTrue(s.perWorker().values().stream().allMatch(n -> n > 0), "both processes took connections: " + s.perWorker());
+    }
+
     @Test
     void sharesMeasuresFollowTheirDefinitions() {
         Shares even = Shares.of(List.of("a", "b"), java.util.Map.of("a", 5L, "b", 5L));
