@@ -48,7 +48,15 @@ CFLOOR_quick := --rounds 10 --round-ms 100
 CFLOOR_full := --rounds 20 --round-ms 200
 FFI_RESULT := $(RESULTS)/ffi-$(PROFILE)-$(GIT_SHA)
 
-.PHONY: build test bench bench-ffi native clean
+# socklab next to nginx, Netty, JDK NIO and the C server (socklab.peers, peers/): 13 servers x 2 loaders
+# x rounds. quick: 3 s runs, 3 rounds (about 6 minutes on 2 cores); full: 10 s runs, 5 rounds.
+# PEERS_ARGS adds flags, e.g. PEERS_ARGS='--servers socklab-reuseport,nginx-2w-reuseport --connections 256'.
+PEERS_JAR := peers/target/socklab-peers.jar
+PEERS_quick := --duration 3s --rounds 3
+PEERS_full := --duration 10s --rounds 5
+PEERS_ARGS ?=
+
+.PHONY: build test bench bench-ffi bench-peers native clean
 
 native: $(SYSCONST) $(CSERVER) $(JNI_LIB) $(CFLOOR)
 
@@ -101,6 +109,11 @@ bench-ffi: build | $(RESULTS)
 	  '$(FFI_BENCHMARKS)' | tee $(FFI_RESULT)-jmh.log | grep --line-buffered -E '^# (Benchmark|Parameters): '
 	./socklab ffi-table --jmh $(FFI_RESULT).json --floor $(FFI_RESULT)-cfloor.txt | tee -a $(FFI_RESULT).txt
 	@echo "bench-ffi: table in $(FFI_RESULT).txt, JMH JSON in $(FFI_RESULT).json"
+
+# Prints the table on stdout (progress on stderr); keeps it and the whole run as JSON under $(RESULTS)/peers-*.
+bench-peers: build | $(RESULTS)
+	@echo "bench-peers: $$(nproc) cores, load average $$(cut -d' ' -f1-3 /proc/loadavg) at the start"
+	$(JAVA) @jvm.options -jar $(PEERS_JAR) bench $(PEERS_$(PROFILE)) --results $(RESULTS) --git-sha $(GIT_SHA) $(PEERS_ARGS)
 
 clean:
 	$(MAVEN) clean
