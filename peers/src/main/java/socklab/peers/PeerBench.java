@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Semaphore;
 
 /**
  * The side-by-side run: starts every peer once, warms each up, then measures in rounds. A round runs
@@ -108,10 +109,14 @@ final class PeerBench {
                 launcher.nginx() == null ? null : versionLine(launcher.nginx(), "-v"));
     }
 
-    /** Starts every peer at once (JVM start-up dominates, and it overlaps well), then warms them one by one. */
+    /**
+     * Starts the peers one per CPU at a time (JVM start-up is CPU-bound: more at once only slows each),
+     * then warms them one by one.
+     */
     private static void startAll(List<Entry> entries, PeerProcess.Launcher launcher, Path workDir, Settings settings,
                                  PrintStream progress) throws InterruptedException {
         List<Thread> starters = new ArrayList<>();
+        Semaphore slots = new Semaphore(Runtime.getRuntime().availableProcessors());
         for (Entry e : entries) {
             String missing = launcher.missing(e.peer.family());
             if (missing != null) {
@@ -122,7 +127,12 @@ final class PeerBench {
             }
             starters.add(Thread.ofVirtual().start(() -> {
                 try {
-                    e.process = PeerProcess.start(e.peer, launcher, workDir);
+                    slots.acquire();
+                    try {
+                        e.process = PeerProcess.start(e.peer, launcher, workDir);
+                    } finally {
+                        slots.release();
+                    }
                 } catch (IOException | RuntimeException ex) {
                     e.status = "failed";
                     e.reason = ex.getMessage();

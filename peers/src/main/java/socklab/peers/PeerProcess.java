@@ -28,6 +28,12 @@ final class PeerProcess implements AutoCloseable {
     private static final Pattern LISTENING = Pattern.compile("listening on (?:http://)?\\[?([0-9a-fA-F.:]+?)\\]?:(\\d+)");
     /** JVMs on a 2-core machine that other jobs share can take seconds to start. */
     private static final long START_TIMEOUT_MS = 60_000;
+    /**
+     * The probe's bound on the first answer, which carries the server's lazy set-up (Netty loads and
+     * initialises its HTTP codec on the first request): more than 5 s was seen with a dozen JVMs starting
+     * at once on 2 busy cores.
+     */
+    private static final int PROBE_TIMEOUT_MS = 30_000;
     private static final long STOP_TIMEOUT_MS = 10_000;
     private static final int NGINX_PORT_TRIES = 3;
 
@@ -163,7 +169,7 @@ final class PeerProcess implements AutoCloseable {
 
     private static PeerProcess probed(Peer peer, Process process, Path dir, InetSocketAddress address) throws IOException {
         try {
-            Probe answer = probe(address);
+            Probe answer = probe(address, PROBE_TIMEOUT_MS);
             if (!answer.head.startsWith("HTTP/1.1 200 ") || !answer.body.equals("hello\n")) {
                 throw new IOException(peer.id() + " answered GET / with '" + answer.head.lines().findFirst().orElse("")
                         + "' and body '" + answer.body.strip() + "', not 200 and hello");
@@ -179,10 +185,10 @@ final class PeerProcess implements AutoCloseable {
     private record Probe(String head, String body, int bytes) {}
 
     /** One GET / on a fresh connection: the head (lines joined by \n) and the body read by Content-Length. */
-    static Probe probe(InetSocketAddress address) throws IOException {
+    static Probe probe(InetSocketAddress address, int timeoutMillis) throws IOException {
         try (Socket s = new Socket()) {
-            s.connect(address, 5000);
-            s.setSoTimeout(5000);
+            s.connect(address, timeoutMillis);
+            s.setSoTimeout(timeoutMillis);
             OutputStream out = s.getOutputStream();
             out.write(("GET / HTTP/1.1\r\nHost: " + address.getHostString() + ":" + address.getPort() + "\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
