@@ -11,7 +11,9 @@ ifeq ($(origin CC),default)
 CC := gcc
 endif
 CFLAGS ?= -O2 -g -Wall -Wextra -Werror -std=gnu11
-# quick: JMH 1 fork, 3x1s warm-up, 5x1s measurement (about 10 s a benchmark); full: 2 forks, 5x2s, 10x2s.
+# quick: each experiment in well under a minute (the whole bench in a few minutes on 2 cores), JMH
+# 1 fork, 3x1s warm-up, 5x1s measurement (about 10 s a benchmark); full: longer experiment windows
+# and more runs, JMH 2 forks, 5x2s, 10x2s.
 PROFILE ?= quick
 RESULTS ?= results
 
@@ -35,6 +37,9 @@ CFLOOR := $(NATIVE_OUT)/cfloor
 SOCKLAB_JAR := java/target/socklab-all.jar
 BENCH_JAR := benchmarks/target/benchmarks.jar
 
+# One directory per bench run: raw JSON of every experiment, JMH's JSON and log, the charts.
+BENCH_RUN := $(RESULTS)/$(shell date -u +%Y%m%d-%H%M%S)-$(GIT_SHA)
+
 JMH_quick := -f 1 -wi 3 -w 1s -i 5 -r 1s
 JMH_full := -f 2 -wi 5 -w 2s -i 10 -r 2s
 JMH_ARGS := $(or $(JMH_$(PROFILE)),$(error PROFILE must be quick or full, not '$(PROFILE)'))
@@ -55,6 +60,8 @@ PEERS_JAR := peers/target/socklab-peers.jar
 PEERS_quick := --duration 3s --rounds 3
 PEERS_full := --duration 10s --rounds 5
 PEERS_ARGS ?=
+# make bench PEERS=1 runs bench-peers as part of the bench.
+PEERS ?=
 
 .PHONY: build test bench bench-ffi bench-peers native clean
 
@@ -91,13 +98,33 @@ test: native
 	$(MAVEN) verify
 	scripts/check-launcher.sh
 
-# The FFI cost table first, then every other JMH benchmark (when there are any).
+# The main job: the FFI cost table (bench-ffi), every experiment (socklab experiment all: each in a JVM
+# and, as root, a network namespace of its own), the other JMH benchmarks, then the report built from
+# the run's files alone. Everything lands in $(BENCH_RUN); the report in $(RESULTS)/report-$(GIT_SHA).{md,html}.
+# The side-by-side run with nginx, Netty, NIO and the C server is long, so it is in only when asked:
+# PEERS=1 runs it into the run directory; otherwise the report includes the latest `make bench-peers`
+# result of this commit when there is one. A failed part does not stop the rest: the report shows what
+# ran, and bench exits 1 at the end.
 bench: bench-ffi | $(RESULTS)
-	@if $(JAVA) @jvm.options -jar $(BENCH_JAR) -l -e '$(FFI_BENCHMARKS)' | grep -q '^socklab\.'; then \
-	  $(JAVA) @jvm.options -jar $(BENCH_JAR) $(JMH_ARGS) -e '$(FFI_BENCHMARKS)' \
-	    -rf json -rff $(RESULTS)/jmh-$(PROFILE)-$(GIT_SHA).json && \
-	  echo "JMH results: $(RESULTS)/jmh-$(PROFILE)-$(GIT_SHA).json"; \
-	else echo "bench: no JMH benchmarks besides the FFI cost table yet"; fi
+	@mkdir -p $(BENCH_RUN)
+	@echo "bench: profile $(PROFILE), $$(nproc) cores, load average $$(cut -d' ' -f1-3 /proc/loadavg); results in $(BENCH_RUN)"
+	@cp $(FFI_RESULT).txt $(BENCH_RUN)/
+	@status=0; \
+	  ./socklab experiment all --profile $(PROFILE) --results $(BENCH_RUN) || status=1; \
+	  if [[ "$(PEERS)" == 1 ]]; then \
+	    echo "bench: peers (bench-peers)"; \
+	    $(JAVA) @jvm.options -jar $(PEERS_JAR) bench $(PEERS_$(PROFILE)) --results $(BENCH_RUN) --git-sha $(GIT_SHA) $(PEERS_ARGS) || status=1; \
+	  else \
+	    latest=$$(ls -t $(RESULTS)/peers-*-$(GIT_SHA).json 2>/dev/null | head -1); \
+	    if [[ -n "$$latest" ]]; then cp "$$latest" $(BENCH_RUN)/ && echo "bench: the report includes $$latest"; fi; \
+	  fi; \
+	  if $(JAVA) @jvm.options -jar $(BENCH_JAR) -l -e '$(FFI_BENCHMARKS)' | grep -q '^socklab\.'; then \
+	    echo "bench: JMH"; \
+	    $(JAVA) @jvm.options -jar $(BENCH_JAR) $(JMH_ARGS) -e '$(FFI_BENCHMARKS)' -rf json -rff $(BENCH_RUN)/jmh-$(PROFILE)-$(GIT_SHA).json \
+	      > $(BENCH_RUN)/jmh-$(PROFILE)-$(GIT_SHA).log || status=1; \
+	  fi; \
+	  ./socklab report --run $(BENCH_RUN) --out $(RESULTS) || status=1; \
+	  exit $$status
 
 # Per-call cost of five calls through every binding, next to the C floor. Keeps the C floor's rounds,
 # the JMH JSON and log, and the printed table under $(RESULTS)/ffi-<profile>-<sha>.*; prints the table.

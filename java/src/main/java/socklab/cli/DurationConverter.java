@@ -8,10 +8,10 @@ import java.util.regex.Pattern;
 
 /**
  * Parses the durations the CLI takes: a whole positive number and a unit, {@code 200ms}, {@code 1s},
- * {@code 2m}. {@link OrZero} also takes {@code 0}, for options where zero means "none" (a warm-up).
+ * {@code 2m}, {@code 24h}. {@link OrZero} also takes {@code 0}, for options where zero means "none" (a warm-up).
  */
 public class DurationConverter implements CommandLine.ITypeConverter<Duration> {
-    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m)");
+    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
 
     private final boolean zeroAllowed;
 
@@ -38,7 +38,7 @@ public class DurationConverter implements CommandLine.ITypeConverter<Duration> {
         Matcher m = DURATION.matcher(value.trim());
         if (!m.matches()) {
             throw new CommandLine.TypeConversionException(
-                    "'" + value + "' is not a duration: give a whole number and a unit ms, s or m, e.g. 200ms or 1s");
+                    "'" + value + "' is not a duration: give a whole number and a unit ms, s, m or h, e.g. 200ms or 1s");
         }
         long amount = Long.parseLong(m.group(1));
         if (amount == 0 && !zeroAllowed) {
@@ -47,7 +47,8 @@ public class DurationConverter implements CommandLine.ITypeConverter<Duration> {
         return switch (m.group(2)) {
             case "ms" -> Duration.ofMillis(amount);
             case "s" -> Duration.ofSeconds(amount);
-            default -> Duration.ofMinutes(amount);
+            case "m" -> Duration.ofMinutes(amount);
+            default -> Duration.ofHours(amount);
         };
     }
 }

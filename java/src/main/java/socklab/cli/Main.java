@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
         versionProvider = VersionCommand.Provider.class,
         description = "A Linux laboratory for TCP server architectures and the kernel queues under them.",
         subcommands = {VersionCommand.class, ServeCommand.class, QueuesCommand.class, CountersCommand.class,
-                LoadCommand.class, FfiTableCommand.class, CommandLine.HelpCommand.class})
+                LoadCommand.class, FfiTableCommand.class, ExperimentCommand.class, ReportCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -34,6 +35,7 @@ public final class Main implements Runnable {
 
     static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Main());
+        ExperimentCommand.addExperiments(cli.getSubcommands().get("experiment"));
         cli.setParameterExceptionHandler(Main::usageError);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             commandLine.getErr().println("socklab: " + e.getMessage());

@@ -30,8 +30,8 @@ import socklab.sys.SockAddr;
  * exported jdk.unsupported module and supported as such.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Run one server architecture speaking HTTP/1.1 (GET /, /work?us=N, /sleep?ms=N, /stats) "
-                + "until Ctrl-C or SIGTERM.")
+        description = "Run one server architecture speaking HTTP/1.1 (GET /, /work?us=N, /sleep?ms=N, /stats; "
+                + "with --data-dir also POST /comments, GET /comments, GET /comments/add) until Ctrl-C or SIGTERM.")
 public final class ServeCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -79,13 +79,22 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--linger-ms", description = "after a closing response, drain the client's input this long (default: ${DEFAULT-VALUE})")
     long lingerMillis = HttpLimits.DEFAULTS.lingerMillis();
 
+    @CommandLine.Mixin
+    CommentsOptions comments;
+
     @Override
     public Integer call() throws InterruptedException {
         ServerConfig config = config();
+        try (CommentsOptions.Comments api = comments.open(config.workers() + 1)) {
+            return serve(config, api);
+        }
+    }
+
+    private int serve(ServerConfig config, CommentsOptions.Comments api) throws InterruptedException {
         PrintWriter err = spec.commandLine().getErr();
         Server server;
         try {
-            server = Server.start(config);
+            server = Server.start(config, api.routes());
         } catch (NativeException e) {
             String fix = fix(e.errno());
             err.println("socklab: serve: " + e.getMessage() + (fix == null ? "" : ": " + fix));

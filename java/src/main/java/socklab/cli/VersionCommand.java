@@ -23,6 +23,19 @@ public final class VersionCommand implements Runnable {
     }
 
     static List<String> lines() {
+        Properties build = build();
+        return List.of(
+                "socklab " + build.getProperty("version", "unknown") + " (git " + build.getProperty("git.sha", "unknown") + ")",
+                "jdk     " + System.getProperty("java.vm.vendor") + " " + Runtime.version() + " (" + System.getProperty("java.home") + ")",
+                "kernel  " + kernel());
+    }
+
+    /** The git SHA the jar was built from ("unknown" when Maven ran without the Makefile): result names carry it. */
+    static String gitSha() {
+        return build().getProperty("git.sha", "unknown");
+    }
+
+    private static Properties build() {
         Properties build = new Properties();
         try (InputStream in = VersionCommand.class.getResourceAsStream("/socklab/version.properties")) {
             if (in != null) {
@@ -31,10 +44,7 @@ public final class VersionCommand implements Runnable {
         } catch (IOException e) {
             throw new UncheckedIOException("reading socklab/version.properties from the jar", e);
         }
-        return List.of(
-                "socklab " + build.getProperty("version", "unknown") + " (git " + build.getProperty("git.sha", "unknown") + ")",
-                "jdk     " + System.getProperty("java.vm.vendor") + " " + Runtime.version() + " (" + System.getProperty("java.home") + ")",
-                "kernel  " + kernel());
+        return build;
     }
 
     private static String kernel() {

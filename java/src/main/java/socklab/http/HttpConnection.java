@@ -253,6 +253,10 @@ public final class HttpConnection {
     }
 
     private void startResponse() {
+        if (response.drop) {
+            close(); // a handler's dropConnection(): no response, no lingering
+            return;
+        }
         closeAfterResponse = closeAfterResponse || !request.keepAlive || handlerFailed || host.stopping();
         if (!out.canHold(out.headSize(response, closeAfterResponse, request.minorVersion))) {
             response.error(HttpStatus.INTERNAL_SERVER_ERROR, "the response head is larger than the output buffer");

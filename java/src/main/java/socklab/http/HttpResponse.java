@@ -25,6 +25,7 @@ public final class HttpResponse {
     final String[] values = new String[MAX_HEADERS];
     int headerCount;
     MemorySegment body;
+    boolean drop;
     private String worker;
     MemorySegment workerLine;
 
@@ -36,6 +37,7 @@ public final class HttpResponse {
         contentType = null;
         headerCount = 0;
         body = EMPTY;
+        drop = false;
     }
 
     /** The id of the worker handling the request, as sent in X-Worker. */
@@ -106,6 +108,15 @@ public final class HttpResponse {
             contentType = "text/plain; charset=utf-8";
         }
         return body(MemorySegment.ofArray(content.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * No response at all: the connection closes as soon as the handler returns, and requests pipelined
+     * behind this one go with it. For fault injection: what a client sees of a server that crashed after
+     * doing the work and before answering.
+     */
+    public void dropConnection() {
+        drop = true;
     }
 
     /** An error answer: {@code status} with {@code why} and a newline as the text body. */

@@ -21,6 +21,7 @@ public final class WorkerStats {
     private static final VarHandle REQUESTS;
     private static final VarHandle BYTES_IN;
     private static final VarHandle BYTES_OUT;
+    private static final VarHandle ACCEPT_EAGAIN;
 
     static {
         try {
@@ -30,6 +31,7 @@ public final class WorkerStats {
             REQUESTS = lookup.findVarHandle(WorkerStats.class, "requests", long.class);
             BYTES_IN = lookup.findVarHandle(WorkerStats.class, "bytesIn", long.class);
             BYTES_OUT = lookup.findVarHandle(WorkerStats.class, "bytesOut", long.class);
+            ACCEPT_EAGAIN = lookup.findVarHandle(WorkerStats.class, "acceptEagain", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -50,6 +52,8 @@ public final class WorkerStats {
     private long bytesIn;
     @SuppressWarnings("unused")
     private long bytesOut;
+    @SuppressWarnings("unused")
+    private long acceptEagain;
 
     /** {@code id} as sent in X-Worker ("0", "1", … or "acceptor", "dispatcher"); {@code role} names its job. */
     public WorkerStats(String id, String role) {
@@ -102,6 +106,11 @@ public final class WorkerStats {
         ACCEPTED.setRelease(this, (long) ACCEPTED.get(this) + 1);
     }
 
+    /** An accept4 that found the queue empty after a wake-up: another waiter took the connection (the herd). */
+    public void countAcceptEagain() {
+        ACCEPT_EAGAIN.setRelease(this, (long) ACCEPT_EAGAIN.get(this) + 1);
+    }
+
     public void countConnection() {
         CONNECTIONS.setRelease(this, (long) CONNECTIONS.get(this) + 1);
     }
@@ -121,6 +130,11 @@ public final class WorkerStats {
     /** Connections this worker took out of an accept queue itself. */
     public long accepted() {
         return (long) ACCEPTED.getAcquire(this);
+    }
+
+    /** accept4 calls of this worker that returned EAGAIN: wake-ups for a connection another worker took. */
+    public long acceptEagain() {
+        return (long) ACCEPT_EAGAIN.getAcquire(this);
     }
 
     /** Connections this worker read and wrote (accepted itself, or handed to it). */

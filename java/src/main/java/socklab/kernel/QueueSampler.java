@@ -102,6 +102,11 @@ public final class QueueSampler implements AutoCloseable {
         });
     }
 
+    /** The System.nanoTime() every sample's elapsedMs counts from, so callers can put their own events on the same clock. */
+    public long startNanos() {
+        return startNanos;
+    }
+
     /** The samples so far (a copy), while the sampler runs. */
     public List<QueueSample> samples() {
         synchronized (samples) {

@@ -262,7 +262,8 @@ final class EventLoop implements ConnectionHost {
             return;
         }
         if (fd == -Errno.EAGAIN) {
-            return; // another worker took it: the herd, or a wake-up for a connection already gone
+            io.countAcceptEagain(); // another worker took it: the herd, or a wake-up for a connection already gone
+            return;
         }
         io.countAccepted();
         acceptTo.accept(fd);

@@ -72,7 +72,8 @@ final class LabRoutes {
 
     /** One worker in /stats; counters as {@link WorkerStats} defines them. */
     record WorkerView(String id, String role, String thread, long tid, long pid, long accepted, long connections,
-                      long requests, @JsonProperty("bytes_in") long bytesIn, @JsonProperty("bytes_out") long bytesOut) {}
+                      long requests, @JsonProperty("bytes_in") long bytesIn, @JsonProperty("bytes_out") long bytesOut,
+                      @JsonProperty("accept_eagain") long acceptEagain) {}
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record StatsView(String model, String accept, String steer, String binding, long pid, List<WorkerView> workers) {}
@@ -82,7 +83,7 @@ final class LabRoutes {
         long pid = ProcessHandle.current().pid();
         List<WorkerView> workers = server.workers().stream()
                 .map(w -> new WorkerView(w.id(), w.role(), w.thread(), w.tid(), pid, w.accepted(), w.connections(),
-                        w.requests(), w.bytesIn(), w.bytesOut()))
+                        w.requests(), w.bytesIn(), w.bytesOut(), w.acceptEagain()))
                 .toList();
         StatsView view = new StatsView(c.model().cliName(),
                 c.model() == Model.SHARED_ACCEPT ? c.accept().cliName() : null,

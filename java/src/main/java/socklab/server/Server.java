@@ -135,6 +135,14 @@ public abstract class Server implements AutoCloseable {
         return address;
     }
 
+    /**
+     * The listening descriptors in the order opened: one shared socket, or (reuseport) worker i's
+     * socket at index i. For watching their queues (TCP_INFO, sock_diag by inode); never close them.
+     */
+    public List<Integer> listeners() {
+        return List.copyOf(listeners);
+    }
+
     /** Every worker's identity and counters, in /stats order. */
     public List<WorkerStats> workers() {
         return List.copyOf(workers);

@@ -90,7 +90,7 @@ class QueuesCommandTest {
         CliRun duration = CliRun.of("queues", "--port", "80", "--watch", "2x");
         assertEquals(2, duration.exit());
         assertEquals("socklab: Invalid value for option '--watch': '2x' is not a duration: give a whole number and a unit"
-                + " ms, s or m, e.g. 200ms or 1s", duration.firstErrorLine());
+                + " ms, s, m or h, e.g. 200ms or 1s", duration.firstErrorLine());
 
         CliRun zero = CliRun.of("queues", "--port", "80", "--watch", "0ms");
         assertEquals(2, zero.exit());

@@ -1,0 +1,86 @@
+package socklab.experiment;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code socklab serve} in a JVM of its own ({@link SocklabJvm}), so that it can be killed with
+ * SIGKILL. Its output goes to a log file, where the address it listens on is read from the line
+ * {@code serve} prints once it is ready.
+ */
+final class ChildServer implements AutoCloseable {
+    private static final Pattern LISTENING = Pattern.compile("listening on http://(\\d+\\.\\d+\\.\\d+\\.\\d+):(\\d+)/");
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+
+    private final Process process;
+    private final InetSocketAddress address;
+
+    private ChildServer(Process process, InetSocketAddress address) {
+        this.process = process;
+        this.address = address;
+    }
+
+    /** Starts {@code socklab serve ARGS} and returns once it listens; its output is in {@code log}. */
+    static ChildServer start(List<String> serveArgs, Path log) {
+        List<String> command = new ArrayList<>(SocklabJvm.command(List.of("serve")));
+        command.addAll(serveArgs);
+        try {
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            InetSocketAddress address = awaitAddress(process, log);
+            return new ChildServer(process, address);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + String.join(" ", command) + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static InetSocketAddress awaitAddress(Process process, Path log) throws IOException {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            Matcher m = LISTENING.matcher(Files.readString(log));
+            if (m.find()) {
+                return new InetSocketAddress(m.group(1), Integer.parseInt(m.group(2)));
+            }
+            try {
+                if (process.waitFor(20, TimeUnit.MILLISECONDS)) {
+                    throw new IllegalStateException("socklab serve exited with " + process.exitValue() + " before listening: "
+                            + Files.readString(log).strip());
+                }
+            } catch (InterruptedException e) {
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while socklab serve started");
+            }
+        }
+        process.destroyForcibly();
+        throw new IllegalStateException("socklab serve did not say it listens within " + START_TIMEOUT.toSeconds()
+                + " s; its output is in " + log);
+    }
+
+    InetSocketAddress address() {
+        return address;
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** SIGKILL, and waits until the process is gone: nothing it did not commit survives. */
+    void kill9() throws InterruptedException {
+        process.destroyForcibly().waitFor();
+    }
+
+    /** SIGTERM (serve stops cleanly), SIGKILL if it takes more than 10 s. */
+    @Override
+    public void close() {
+        Processes.stop(process, Duration.ofSeconds(10));
+    }
+}
