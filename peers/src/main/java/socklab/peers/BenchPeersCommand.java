@@ -31,7 +31,8 @@ import socklab.cli.DurationConverter;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure socklab's models next to nginx, Netty, JDK NIO and the C server, with wrk and socklab load.")
 final class BenchPeersCommand implements Callable<Integer> {
-    static final String KIND = "socklab.bench-peers";
+    /** What the report builder recognises the file by. */
+    static final String KIND = socklab.report.ReportBuilder.PEERS_KIND;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +17,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import picocli.CommandLine;
+import socklab.report.ReportBuilder;
 
 /**
  * {@code bench} at the smallest scale, in two parts so that it stays quick. First every peer with
@@ -53,6 +55,13 @@ class BenchPeersSmokeTest {
             checkRow(doc, peer, Loader.SOCKLAB, s.get("status").asText().equals("skipped"));
         }
         assertEquals(3, doc.get("goals").size(), "the three goals, judged or not: " + doc.get("goals"));
+
+        // make bench's report renders the file from the run directory alone: a section with a row per server
+        String report = Files.readString(ReportBuilder.build(results, results.resolve("report"), "smoke").markdown());
+        assertTrue(report.contains("## socklab next to nginx, Netty, JDK NIO and a C server"), report);
+        for (Peer peer : peers) {
+            assertTrue(report.lines().anyMatch(l -> l.startsWith("| " + peer.id() + " |")), "a report row for " + peer.id() + ":\n" + report);
+        }
     }
 
     @Test
