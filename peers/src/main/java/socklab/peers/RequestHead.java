@@ -56,23 +56,21 @@ final class RequestHead {
     }
 
     private static boolean startsWith(ByteBuffer in, int at, int end, String prefix) {
-        if (at + prefix.length() > end) {
-            return false;
-        }
-        for (int i = 0; i < prefix.length(); i++) {
-            if (in.get(at + i) != prefix.charAt(i)) {
-                return false;
-            }
-        }
-        return true;
+        return matches(in, at, end, prefix, false);
     }
 
     private static boolean startsWithIgnoreCase(ByteBuffer in, int at, int end, String lowerPrefix) {
-        if (at + lowerPrefix.length() > end) {
+        return matches(in, at, end, lowerPrefix, true);
+    }
+
+    /** Whether the bytes at {@code at} (before {@code end}) are {@code text}, ASCII case folded to lower case if asked. */
+    private static boolean matches(ByteBuffer in, int at, int end, String text, boolean ignoreCase) {
+        if (at + text.length() > end) {
             return false;
         }
-        for (int i = 0; i < lowerPrefix.length(); i++) {
-            if (Character.toLowerCase((char) in.get(at + i)) != lowerPrefix.charAt(i)) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = (char) in.get(at + i);
+            if ((ignoreCase ? Character.toLowerCase(c) : c) != text.charAt(i)) {
                 return false;
             }
         }
