@@ -74,6 +74,7 @@ $(SYSCONST): native/sysconst.c native/sysconst_tcpinfo.c | $(NATIVE_OUT)
 # The C baseline HTTP server (single and reuseport): the limit this machine reaches for GET /.
 $(CSERVER): native/cserver.c | $(NATIVE_OUT)
 	$(CC) $(CFLAGS) -pthread -o $@ $^
+
 $(JNI_HEADER): java/src/main/java/socklab/sys/JniCalls.java | $(NATIVE_OUT)
 	$(JAVA_HOME)/bin/javac -h $(@D) -d $(NATIVE_OUT)/javac-h $<
 

@@ -13,7 +13,6 @@ import socklab.idem.CommentRoutes;
 import socklab.idem.CommentService;
 import socklab.idem.CommentsConfig;
 import socklab.idem.FaultInjector;
-import socklab.idem.FaultPlan;
 import socklab.idem.StoreException;
 
 /**
@@ -36,20 +35,8 @@ public final class CommentsOptions {
             description = "how long a key and its stored response are kept (default: ${DEFAULT-VALUE})")
     Duration keyTtl;
 
-    @Option(names = "--fault-drop", paramLabel = "P", defaultValue = "0",
-            description = "probability of closing the connection after a commit, before the response (default: ${DEFAULT-VALUE})")
-    double dropProbability;
-
-    @Option(names = "--fault-delay", paramLabel = "P", defaultValue = "0",
-            description = "probability of holding the response back after a commit (default: ${DEFAULT-VALUE})")
-    double delayProbability;
-
-    @Option(names = "--fault-delay-for", paramLabel = "DURATION", converter = DurationConverter.class, defaultValue = "1s",
-            description = "how long a delayed response is held back (default: ${DEFAULT-VALUE})")
-    Duration delay;
-
-    @Option(names = "--seed", defaultValue = "1", description = "seed of the fault draws (default: ${DEFAULT-VALUE})")
-    long seed;
+    @CommandLine.Mixin
+    FaultOptions faults;
 
     private static final List<String> NEED_DATA_DIR = List.of("--require-idempotency-key", "--idempotency-ttl",
             "--fault-drop", "--fault-delay", "--fault-delay-for", "--seed");
@@ -80,7 +67,7 @@ public final class CommentsOptions {
         }
         CommentsConfig config;
         try {
-            config = new CommentsConfig(dataDir, requireKey, keyTtl, new FaultPlan(dropProbability, delayProbability, delay, seed));
+            config = new CommentsConfig(dataDir, requireKey, keyTtl, faults.plan());
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cli, e.getMessage());
         }
@@ -90,7 +77,7 @@ public final class CommentsOptions {
         } catch (UncheckedIOException | StoreException e) {
             throw new CommandLine.ParameterException(cli, e.getMessage());
         }
-        FaultInjector faults = new FaultInjector(config.faults());
-        return new Comments(service, router -> CommentRoutes.addTo(router, service, faults));
+        FaultInjector injector = new FaultInjector(config.faults());
+        return new Comments(service, router -> CommentRoutes.addTo(router, service, injector));
     }
 }

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -18,11 +19,10 @@ import picocli.CommandLine.Option;
 import socklab.experiment.IdempotencyExperiment;
 import socklab.experiment.IdempotencyReport;
 import socklab.experiment.Nginx;
-import socklab.idem.FaultPlan;
 import socklab.server.Model;
 
 /** {@code socklab experiment idempotency}: see {@link IdempotencyExperiment}. */
-@Command(name = "idempotency", mixinStandardHelpOptions = true,
+@Command(name = "idempotency", mixinStandardHelpOptions = true, defaultValueProvider = IdempotencyCommand.Defaults.class,
         description = {"Retries and duplicates: client retries, nginx's proxy_next_upstream, and kill -9, "
                 + "each with and without an Idempotency-Key, on POST /comments (SQLite).",
                 "Part 2 needs nginx (apt-get install -y nginx); without it that part is skipped."})
@@ -33,20 +33,8 @@ public final class IdempotencyCommand implements Callable<Integer> {
     @Option(names = "--requests", defaultValue = "100", description = "logical requests per scenario (default: ${DEFAULT-VALUE})")
     int requests;
 
-    @Option(names = "--seed", defaultValue = "42", description = "seed of the fault draws (default: ${DEFAULT-VALUE})")
-    long seed;
-
-    @Option(names = "--fault-drop", paramLabel = "P", defaultValue = "0.15",
-            description = "probability of a dropped connection after a commit (default: ${DEFAULT-VALUE})")
-    double drop;
-
-    @Option(names = "--fault-delay", paramLabel = "P", defaultValue = "0.1",
-            description = "probability of a delayed response after a commit (default: ${DEFAULT-VALUE})")
-    double delay;
-
-    @Option(names = "--fault-delay-for", paramLabel = "DURATION", converter = DurationConverter.class, defaultValue = "600ms",
-            description = "how long a delayed response waits (default: ${DEFAULT-VALUE})")
-    Duration delayFor;
+    @CommandLine.Mixin
+    FaultOptions faults;
 
     @Option(names = "--client-timeout", paramLabel = "DURATION", converter = DurationConverter.class, defaultValue = "200ms",
             description = "the retrying client's timeout (default: ${DEFAULT-VALUE})")
@@ -56,8 +44,8 @@ public final class IdempotencyCommand implements Callable<Integer> {
             description = "nginx's proxy_read_timeout (default: ${DEFAULT-VALUE})")
     Duration proxyTimeout;
 
-    @Option(names = "--model", defaultValue = "dispatcher-workers",
-            description = "server model of the backends (default: ${DEFAULT-VALUE})")
+    @Option(names = "--model", paramLabel = "MODEL", defaultValue = "dispatcher-workers",
+            description = "server model of the backends, as for serve (default: ${DEFAULT-VALUE})")
     String model;
 
     @Option(names = "--workers", defaultValue = "8", description = "worker threads per backend (default: ${DEFAULT-VALUE})")
@@ -81,9 +69,12 @@ public final class IdempotencyCommand implements Callable<Integer> {
         IdempotencyExperiment.Result result;
         try {
             result = IdempotencyExperiment.run(settings, work, out);
-        } finally {
-            delete(work);
+        } catch (RuntimeException | InterruptedException e) {
+            spec.commandLine().getErr().println("socklab: experiment idempotency: the databases, nginx's files and the "
+                    + "servers' logs are kept in " + work);
+            throw e;
         }
+        delete(work);
         IdempotencyReport.table(result).forEach(out::println);
         Path json = IdempotencyReport.writeJson(settings, result, results, VersionCommand.gitSha(), started);
         out.println("results: " + json);
@@ -101,7 +92,7 @@ public final class IdempotencyCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cli, "--nginx " + nginx + " is not an executable file");
         }
         try {
-            return new IdempotencyExperiment.Settings(requests, seed, new FaultPlan(drop, delay, delayFor, seed),
+            return new IdempotencyExperiment.Settings(requests, faults.seed, faults.plan(),
                     clientTimeout, proxyTimeout, Model.byName(model), workers, crashClients,
                     nginx != null ? Optional.of(nginx) : Nginx.binary());
         } catch (IllegalArgumentException e) {
@@ -124,6 +115,17 @@ public final class IdempotencyCommand implements Callable<Integer> {
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot remove the scratch directory " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The experiment's fault defaults, where serve's are none: enough faults to see at 100 requests. */
+    static final class Defaults implements CommandLine.IDefaultValueProvider {
+        private static final Map<String, String> VALUES = Map.of(
+                "--fault-drop", "0.15", "--fault-delay", "0.1", "--fault-delay-for", "600ms", "--seed", "42");
+
+        @Override
+        public String defaultValue(CommandLine.Model.ArgSpec argument) {
+            return argument instanceof CommandLine.Model.OptionSpec option ? VALUES.get(option.longestName()) : null;
         }
     }
 }

@@ -12,8 +12,7 @@ import picocli.CommandLine.Command;
         versionProvider = VersionCommand.Provider.class,
         description = "A Linux laboratory for TCP server architectures and the kernel queues under them.",
         subcommands = {VersionCommand.class, ServeCommand.class, QueuesCommand.class, CountersCommand.class,
-                LoadCommand.class, FfiTableCommand.class, ExperimentCommand.class, ReportCommand.class,
-                CommandLine.HelpCommand.class})
+                LoadCommand.class, FfiTableCommand.class, ExperimentCommand.class, ReportCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -34,7 +34,8 @@ public final class BalanceExperiment extends Experiment<BalanceExperiment.Result
     /** One variant at one concurrency. */
     public record Cell(String variant, int concurrency, long connectionErrors, Shares shares) {}
 
-    public record Result(int workers, List<Cell> cells) {
+    /** @param skipped variants that could not run as a server in this JVM, with the reason */
+    public record Result(int workers, List<Cell> cells, List<String> skipped) {
         Optional<Cell> cell(String variant, int concurrency) {
             return cells.stream().filter(c -> c.variant.equals(variant) && c.concurrency == concurrency).findFirst();
         }
@@ -89,10 +90,15 @@ public final class BalanceExperiment extends Experiment<BalanceExperiment.Result
         int workers = p.count("workers");
         String binding = Binding.NAMES.getFirst(); // the kernel picks the worker: the binding plays no part
         List<Cell> cells = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
         for (String label : p.names("variants")) {
             Variant v = Variant.byLabel(label);
             for (int c : p.counts("concurrency")) {
-                try (Server server = Server.start(v.config(workers, binding, 511, HttpLimits.DEFAULTS))) {
+                Server started = Lab.startOrSkip(label, v.config(workers, binding, 511, HttpLimits.DEFAULTS), skipped, out);
+                if (started == null) {
+                    break;
+                }
+                try (Server server = started) {
                     LoadResult load = LoadGenerator.run(LoadConfig.builder(Lab.target(server)).mode(Mode.CONN_PER_REQUEST)
                             .connections(c).warmup(Duration.ofMillis(200)).duration(p.duration("duration")).build());
                     Cell cell = new Cell(label, c, load.errorCount(), Shares.of(Lab.servingWorkers(server), load.connectionsPerWorker()));
@@ -102,7 +108,7 @@ public final class BalanceExperiment extends Experiment<BalanceExperiment.Result
                 }
             }
         }
-        return new Result(workers, cells);
+        return new Result(workers, cells, skipped);
     }
 
     @Override
@@ -151,6 +157,7 @@ public final class BalanceExperiment extends Experiment<BalanceExperiment.Result
             md.append(charts.bars("balance-c" + c, "Share of connections per worker, " + c + " concurrent connection"
                     + (c == 1 ? "" : "s"), "variant", "share of connections", data));
         }
+        md.append(Lab.skippedNote(r.skipped));
         md.append("A dash in max/min means a worker got no connection. With `reuseport/cpu` the kernel picks socket "
                 + "`cpu % workers` (a BPF program), so with more workers than CPUs the sockets above the CPU count get nothing.\n\n");
         return new ReportSection(title(), md.toString(), findings(r));

@@ -31,7 +31,10 @@ final class ChildServer implements AutoCloseable {
 
     /** Starts {@code socklab serve ARGS} and returns once it listens; its output is in {@code log}. */
     static ChildServer start(List<String> serveArgs, Path log) {
-        List<String> command = new ArrayList<>(SocklabJvm.command(List.of("serve")));
+        // sqlite-jdbc unpacks its native library into a temp directory and deletes it at exit, which a
+        // SIGKILL prevents: let it unpack beside the log, in the experiment's scratch directory.
+        List<String> command = new ArrayList<>(SocklabJvm.command(
+                List.of("-Dorg.sqlite.tmpdir=" + log.toAbsolutePath().getParent()), List.of("serve")));
         command.addAll(serveArgs);
         try {
             Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();

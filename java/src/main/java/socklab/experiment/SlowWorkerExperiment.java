@@ -57,7 +57,8 @@ public final class SlowWorkerExperiment extends Experiment<SlowWorkerExperiment.
         }
     }
 
-    public record Result(int workers, double rate, long stallMs, List<Run> runs) {}
+    /** @param skipped variants that could not run as a server in this JVM, with the reason */
+    public record Result(int workers, double rate, long stallMs, List<Run> runs, List<String> skipped) {}
 
     public SlowWorkerExperiment() {
         super("slow-worker", "Slow worker: one blocked cashier, shared queue vs a queue per worker",
@@ -97,11 +98,15 @@ public final class SlowWorkerExperiment extends Experiment<SlowWorkerExperiment.
     @Override
     public Result run(Params p, PrintWriter out) throws InterruptedException {
         List<Run> runs = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
         ExecutorService pool = Executors.newFixedThreadPool(2, r -> Thread.ofPlatform().daemon().name("slow-worker").unstarted(r));
         try {
             for (String label : p.names("variants")) {
-                runs.add(runOne(Variant.byLabel(label), p, pool));
-                Run r = runs.getLast();
+                Run r = runOne(Variant.byLabel(label), p, pool, skipped, out);
+                if (r == null) {
+                    continue;
+                }
+                runs.add(r);
                 out.printf("  %s: stalled worker %s, max queue %d, p50 %.1f ms, p99 %.1f ms, max %.1f ms%n", label,
                         r.stalledWorker, r.maxQueue(), r.latency.p50(), r.latency.p99(), r.latency.max());
                 out.flush();
@@ -109,16 +114,22 @@ public final class SlowWorkerExperiment extends Experiment<SlowWorkerExperiment.
         } finally {
             pool.shutdownNow();
         }
-        return new Result(p.count("workers"), p.count("rate"), p.duration("stall").toMillis(), runs);
+        return new Result(p.count("workers"), p.count("rate"), p.duration("stall").toMillis(), runs, skipped);
     }
 
-    private Run runOne(Variant v, Params p, ExecutorService pool) throws InterruptedException {
+    /** One variant's run, or null when it cannot run here (recorded in {@code skipped}). */
+    private Run runOne(Variant v, Params p, ExecutorService pool, List<String> skipped, PrintWriter out) throws InterruptedException {
         Duration stall = p.duration("stall");
         Duration warmup = Duration.ofMillis(500);
         int rate = p.count("rate");
         // Room for every connection due during the stall plus a second more: the client must not run out of slots.
         int slots = (int) Math.min(15_000, rate * (stall.toMillis() + 1000) / 1000 + 64);
-        try (Server server = Server.start(v.config(p.count("workers"), Binding.NAMES.getFirst(), 511, HttpLimits.DEFAULTS))) {
+        Server started = Lab.startOrSkip(v.label(), v.config(p.count("workers"), Binding.NAMES.getFirst(), 511, HttpLimits.DEFAULTS),
+                skipped, out);
+        if (started == null) {
+            return null;
+        }
+        try (Server server = started) {
             Map<Integer, String> labels = new LinkedHashMap<>();
             List<Integer> fds = server.listeners();
             for (int i = 0; i < fds.size(); i++) {
@@ -221,6 +232,7 @@ public final class SlowWorkerExperiment extends Experiment<SlowWorkerExperiment.
                     run.variant + ": accept queue per listening socket (blocked " + Markdown.num(run.stallFromMs, 0) + "–"
                             + Markdown.num(run.stallToMs, 0) + " ms)", "ms since sampling started", "connections waiting", lines, true));
         }
+        md.append(Lab.skippedNote(r.skipped));
         md.append("With `shared-accept/blocking` each worker's accepting thread is separate from its event loop: the "
                 + "blocked worker's accepter keeps taking its turn, so the connections wait in user space (the hand-off "
                 + "queue), invisible to `ss`, and latency suffers as with a queue per worker.\n\n");

@@ -16,12 +16,18 @@ public final class SocklabJvm {
     private static final List<String> NOT_INHERITED = List.of("-agentlib:", "-javaagent:", "-Xrunjdwp", "-Xdebug");
 
     public static List<String> command(List<String> cliArgs) {
+        return command(List.of(), cliArgs);
+    }
+
+    /** As {@link #command(List)}, with {@code jvmFlags} after this JVM's own. */
+    public static List<String> command(List<String> jvmFlags, List<String> cliArgs) {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command()
                 .orElseThrow(() -> new IllegalStateException("cannot tell which java binary runs this JVM")));
         ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
                 .filter(flag -> NOT_INHERITED.stream().noneMatch(flag::startsWith))
                 .forEach(command::add);
+        command.addAll(jvmFlags);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), "socklab.cli.Main"));
         command.addAll(cliArgs);
         return command;

@@ -47,7 +47,8 @@ public final class ThroughputExperiment extends Experiment<ThroughputExperiment.
     public record Cell(String variant, String binding, String mix, double requestsPerSecond, LatencySummary latency,
                        long responses, long errors, Map<String, Long> responsesPerWorker) {}
 
-    public record Result(int workers, int connections, List<Cell> cells) {
+    /** @param skipped variants that could not run as a server in this JVM, with the reason */
+    public record Result(int workers, int connections, List<Cell> cells, List<String> skipped) {
         Optional<Cell> cell(String variant, String binding, String mix) {
             return cells.stream().filter(c -> c.variant.equals(variant) && c.binding.equals(binding) && c.mix.equals(mix)).findFirst();
         }
@@ -97,13 +98,19 @@ public final class ThroughputExperiment extends Experiment<ThroughputExperiment.
     @Override
     public Result run(Params p, PrintWriter out) throws InterruptedException {
         List<Cell> cells = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
         int workers = p.count("workers");
         int connections = p.count("connections");
         for (String mix : p.names("mixes")) {
             for (String label : p.names("variants")) {
                 for (String binding : p.names("bindings")) {
                     Variant v = Variant.byLabel(label);
-                    try (Server server = Server.start(v.config(workers, binding, 511, HttpLimits.DEFAULTS))) {
+                    Server started = Lab.startOrSkip(label + " " + binding, v.config(workers, binding, 511, HttpLimits.DEFAULTS),
+                            skipped, out);
+                    if (started == null) {
+                        continue;
+                    }
+                    try (Server server = started) {
                         LoadConfig.Builder b = LoadConfig.builder(Lab.target(server)).mode(Mode.CLOSED).connections(connections)
                                 .warmup(p.duration("warmup")).duration(p.duration("duration"));
                         MIXES.get(mix).forEach(b::path);
@@ -118,7 +125,7 @@ public final class ThroughputExperiment extends Experiment<ThroughputExperiment.
                 }
             }
         }
-        return new Result(workers, connections, cells);
+        return new Result(workers, connections, cells, skipped);
     }
 
     @Override
@@ -153,24 +160,30 @@ public final class ThroughputExperiment extends Experiment<ThroughputExperiment.
                     Markdown.num(c.latency.p99(), 3), Markdown.num(c.latency.p999(), 3), Markdown.num(c.latency.max(), 3),
                     Long.toString(c.errors)));
         }
+        md.append(Lab.skippedNote(r.skipped));
         md.append(Markdown.table(List.of("mix", "variant", "binding", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "errors"), rows));
+        // Latency curves for one binding (the first), one line per model: with every binding the chart is a tangle.
+        String curveBinding = r.cells.isEmpty() ? Binding.NAMES.getFirst() : r.cells.getFirst().binding;
         for (String mix : r.cells.stream().map(Cell::mix).distinct().toList()) {
             Map<String, Map<String, Double>> rates = new LinkedHashMap<>();
             Map<String, Map<String, Double>> curves = new LinkedHashMap<>();
             for (Cell c : r.cells) {
                 if (c.mix.equals(mix)) {
                     rates.computeIfAbsent(c.variant, k -> new LinkedHashMap<>()).put(c.binding, c.requestsPerSecond);
+                }
+                if (c.mix.equals(mix) && c.binding.equals(curveBinding)) {
                     Map<String, Double> curve = new LinkedHashMap<>();
                     curve.put("p50", c.latency.p50());
                     curve.put("p90", c.latency.p90());
                     curve.put("p99", c.latency.p99());
                     curve.put("p99.9", c.latency.p999());
                     curve.put("max", c.latency.max());
-                    curves.put(c.variant + " " + c.binding, curve);
+                    curves.put(c.variant, curve);
                 }
             }
             md.append(charts.bars("throughput-" + mix, "Requests per second, " + mix + " mix", "variant", "requests/s", rates));
-            md.append(charts.categoryLines("latency-" + mix, "Latency percentiles, " + mix + " mix (closed loop)", "percentile",
+            md.append(charts.categoryLines("latency-" + mix, "Latency percentiles, " + mix + " mix, " + curveBinding
+                    + " (closed loop)", "percentile",
                     "ms (log scale)", curves, true));
         }
         return new ReportSection(title(), md.toString(), findings(r));

@@ -70,7 +70,6 @@ final class HttpParser {
     static int parseHead(MemorySegment buf, int start, int end, long maxBody, HttpRequest req) {
         req.reset(buf, start);
         int len = end - start;
-        req.headLength = len;
 
         int i = 0;
         while (tchar(at(req, len, i))) {

@@ -23,7 +23,6 @@ public final class HttpRequest {
     MemorySegment buf;
     /** Where the head starts in {@link #buf}; every offset below is relative to it, so compaction only moves this. */
     int base;
-    int headLength;
     int methodEnd;
     int targetStart;
     int targetEnd;
@@ -44,7 +43,6 @@ public final class HttpRequest {
     void reset(MemorySegment buf, int base) {
         this.buf = buf;
         this.base = base;
-        headLength = 0;
         methodEnd = 0;
         pathStart = 0;
         pathEnd = 0;
@@ -85,11 +83,6 @@ public final class HttpRequest {
     /** Whether the connection stays open after this request (HTTP/1.1 unless "close"; 1.0 only with "keep-alive"). */
     public boolean keepAlive() {
         return keepAlive;
-    }
-
-    /** The request target as sent: {@code /work?us=100}. */
-    public String target() {
-        return text(targetStart, targetEnd);
     }
 
     /** The path, without the query: {@code /work}. */
@@ -180,11 +173,6 @@ public final class HttpRequest {
     /** The body: a view valid until the handler returns (a copy if the handler needs it later). */
     public MemorySegment body() {
         return body;
-    }
-
-    /** Request line, headers and blank line, in bytes as received. */
-    public int headLength() {
-        return headLength;
     }
 
     boolean equalsAscii(int from, int to, String text, boolean ignoreCase) {

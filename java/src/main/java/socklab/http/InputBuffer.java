@@ -151,7 +151,7 @@ final class InputBuffer {
         if (start > 0 && limit == buf.byteSize()) {
             compact();
         }
-        MemorySegment room = limit == 0 ? buf : buf.asSlice(limit);
+        MemorySegment room = limit == 0 ? buf : buf.asSlice(limit); // the usual read needs no slice at all
         lastAsked = room.byteSize();
         long n = sys.read(fd, room);
         if (n > 0) {

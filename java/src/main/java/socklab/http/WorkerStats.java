@@ -6,6 +6,8 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One worker's identity (the id clients see in {@code X-Worker}) and its counters for {@code /stats}.
@@ -42,6 +44,7 @@ public final class WorkerStats {
     private final MemorySegment workerLine;
     private volatile String thread = "";
     private volatile long tid;
+    private final CountDownLatch bound = new CountDownLatch(1);
     @SuppressWarnings("unused") // through the VarHandles
     private long accepted;
     @SuppressWarnings("unused")
@@ -81,6 +84,12 @@ public final class WorkerStats {
     public void bindToCurrentThread() {
         thread = Thread.currentThread().getName();
         tid = currentTid();
+        bound.countDown();
+    }
+
+    /** Waits until a thread has called {@link #bindToCurrentThread}; false if none did within {@code millis}. */
+    public boolean awaitBound(long millis) throws InterruptedException {
+        return bound.await(millis, TimeUnit.MILLISECONDS);
     }
 
     /** The Linux thread id of the calling thread, from /proc/thread-self, as ps -L and perf show it. */

@@ -1,5 +1,6 @@
 package socklab.server;
 
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -29,6 +30,7 @@ final class BlockingAccepter {
     private final Thread thread;
     private volatile boolean stopping;
     private volatile long tid;
+    private final CountDownLatch started = new CountDownLatch(1);
 
     BlockingAccepter(Binding sys, int listenFd, WorkerStats worker, EventLoop loop, Consumer<Throwable> onFailure) {
         this.sys = sys;
@@ -53,6 +55,11 @@ final class BlockingAccepter {
         return tid;
     }
 
+    /** Waits until the thread runs; false if it did not within {@code millis}. */
+    boolean awaitStarted(long millis) throws InterruptedException {
+        return started.await(millis, TimeUnit.MILLISECONDS);
+    }
+
     /** Marks the thread as stopping; the server then shuts the socket down to wake it. */
     void stopping() {
         stopping = true;
@@ -66,6 +73,7 @@ final class BlockingAccepter {
 
     private void run() {
         tid = WorkerStats.currentTid();
+        started.countDown();
         try {
             while (!stopping) {
                 int fd;

@@ -6,7 +6,6 @@ import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 
@@ -18,9 +17,7 @@ import socklab.http.HttpLimits;
 import socklab.http.WorkerStats;
 import socklab.sys.Binding;
 import socklab.sys.Epoll;
-import socklab.sys.Errno;
 import socklab.sys.NativeException;
-import socklab.sys.Sockets;
 
 /**
  * One thread, one epoll instance: the loop every model is made of. What a loop does depends on how the
@@ -28,22 +25,19 @@ import socklab.sys.Sockets;
  * it on), take connections handed to it, serve connections, and run handlers itself or pass requests
  * to a {@link WorkerPool}.
  *
- * <p>The epoll data word says what an event is for: {@code 0} the listening socket, {@code 1} the
+ * <p>The epoll data word says what an event is for: {@code 0} the listening socket ({@link ListenerWatch}), {@code 1} the
  * {@link Wakeup} eventfd, anything else a connection, as {@code generation << 32 | fd}. The generation
  * tells a stale event for a closed descriptor from an event for a new connection that reuses the number.
  * Connection objects and their native buffers are pooled per loop, so a new connection allocates nothing
  * once the pool has grown to the peak number of connections.
  */
 final class EventLoop implements ConnectionHost {
-    private static final int LISTENER = 0;
     private static final int WAKEUP = 1;
     private static final int FIRST_GENERATION = 2;
     /** Registered once per connection and never modified; see {@link HttpConnection}. */
     private static final int CONNECTION_EVENTS = Epoll.EPOLLIN | Epoll.EPOLLOUT | Epoll.EPOLLRDHUP | Epoll.EPOLLET;
     private static final int OUTPUT_CAPACITY = 16 * 1024;
     private static final int MAX_EVENTS = 256;
-    /** After EMFILE and friends, stop watching the listener this long (memcached re-enables accepts on a timer). */
-    private static final long ACCEPT_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final Binding sys;
     private final HttpLimits limits;
@@ -65,13 +59,7 @@ final class EventLoop implements ConnectionHost {
     private int generation = FIRST_GENERATION;
     private long now = System.nanoTime();
 
-    private int listenFd = -1;
-    private int listenEvents;
-    private AcceptMutex mutex;
-    private IntConsumer acceptTo = this::serve;
-    private boolean listening;
-    private int skipMutexTurns;
-    private long acceptPausedUntil;
+    private ListenerWatch listener;
     private boolean acceptStopped;
     private final CountDownLatch acceptStopAck = new CountDownLatch(1);
     private volatile boolean closing;
@@ -113,12 +101,8 @@ final class EventLoop implements ConnectionHost {
      * the socket is watched only while the mutex is held. Call before {@link #start}.
      */
     void acceptOn(int fd, int epollEvents, AcceptMutex acceptMutex, IntConsumer target) {
-        listenFd = fd;
-        listenEvents = epollEvents;
-        mutex = acceptMutex;
-        if (target != null) {
-            acceptTo = target;
-        }
+        listener = new ListenerWatch(sys, epfd, fd, epollEvents, acceptMutex, target == null ? this::serve : target, io,
+                () -> open);
     }
 
     void start() {
@@ -171,12 +155,16 @@ final class EventLoop implements ConnectionHost {
     private void run() {
         io.bindToCurrentThread();
         try {
-            if (listenFd >= 0 && mutex == null) {
-                watchListener(true);
+            if (listener != null) {
+                listener.start();
             }
             while (true) {
                 if (stopAccepting && !acceptStopped) {
-                    stopWatchingListener();
+                    if (listener != null) {
+                        listener.stop();
+                    }
+                    acceptStopped = true;
+                    acceptStopAck.countDown();
                 }
                 if (stop && !draining) {
                     drain();
@@ -184,29 +172,31 @@ final class EventLoop implements ConnectionHost {
                 if (draining && open == 0) {
                     break;
                 }
-                tryAcceptMutex();
+                if (listener != null) {
+                    listener.beforeWait();
+                }
                 int n = sys.epollWait(epfd, events, timeoutMillis());
                 now = System.nanoTime();
-                for (int i = 0; i < n; i++) {
-                    if ((int) (Epoll.data(events, i) >>> 32) == LISTENER) {
-                        acceptOne();
+                if (listener != null) {
+                    for (int i = 0; i < n; i++) {
+                        if (Epoll.data(events, i) == ListenerWatch.DATA) {
+                            listener.ready(now);
+                        }
                     }
-                }
-                if (mutex != null) {
-                    mutex.unlock(this); // after accepting, before the other events, as nginx does
+                    listener.afterAccepts();
                 }
                 for (int i = 0; i < n; i++) {
                     long data = Epoll.data(events, i);
                     int kind = (int) (data >>> 32);
                     if (kind == WAKEUP) {
                         wokenUp();
-                    } else if (kind != LISTENER) {
+                    } else if (data != ListenerWatch.DATA) {
                         connectionEvent((int) data, kind, Epoll.events(events, i));
                     }
                 }
                 timers.expire(now);
-                if (acceptPausedUntil != 0 && now - acceptPausedUntil >= 0) {
-                    resumeAccepting();
+                if (listener != null) {
+                    listener.tick(now);
                 }
             }
         } catch (Throwable t) {
@@ -217,82 +207,13 @@ final class EventLoop implements ConnectionHost {
         }
     }
 
+    /** Until the earliest connection deadline, or the listener's next turn; -1 for none. */
     private int timeoutMillis() {
+        long nowNanos = System.nanoTime();
         long next = timers.nextDeadline();
-        if (acceptPausedUntil != 0) {
-            next = Math.min(next, acceptPausedUntil);
-        }
         int millis = next == Long.MAX_VALUE ? -1
-                : (int) Math.min(Integer.MAX_VALUE, Math.max(0, Math.ceilDiv(next - System.nanoTime(), 1_000_000L)));
-        if (mutex != null && !listening && !acceptStopped && acceptPausedUntil == 0) {
-            millis = millis < 0 ? AcceptMutex.DELAY_MILLIS : Math.min(millis, AcceptMutex.DELAY_MILLIS);
-        }
-        return millis;
-    }
-
-    /** ngx_trylock_accept_mutex: see {@link AcceptMutex}. */
-    private void tryAcceptMutex() {
-        if (mutex == null || acceptStopped || acceptPausedUntil != 0) {
-            return;
-        }
-        if (skipMutexTurns > 0) {
-            skipMutexTurns--;
-        } else if (mutex.tryLock(this)) {
-            if (!listening) {
-                watchListener(true);
-            }
-        } else if (listening) {
-            watchListener(false);
-        }
-    }
-
-    private void acceptOne() {
-        if (!listening) {
-            return; // an event from before we stopped watching
-        }
-        int fd;
-        try {
-            fd = sys.accept(listenFd, Sockets.SOCK_NONBLOCK | Sockets.SOCK_CLOEXEC);
-        } catch (NativeException e) {
-            if (!BlockingAccepter.isShortage(e.errno())) {
-                throw e;
-            }
-            watchListener(false);
-            acceptPausedUntil = now + ACCEPT_PAUSE_NANOS | 1; // never 0, which means "not paused"
-            return;
-        }
-        if (fd == -Errno.EAGAIN) {
-            io.countAcceptEagain(); // another worker took it: the herd, or a wake-up for a connection already gone
-            return;
-        }
-        io.countAccepted();
-        acceptTo.accept(fd);
-        if (mutex != null) {
-            skipMutexTurns = AcceptMutex.turnsToSkip(open);
-        }
-    }
-
-    private void resumeAccepting() {
-        acceptPausedUntil = 0;
-        if (mutex == null && !acceptStopped) {
-            watchListener(true);
-        }
-    }
-
-    private void watchListener(boolean on) {
-        sys.epollCtl(epfd, on ? Epoll.EPOLL_CTL_ADD : Epoll.EPOLL_CTL_DEL, listenFd, listenEvents, (long) LISTENER << 32);
-        listening = on;
-    }
-
-    private void stopWatchingListener() {
-        if (listening) {
-            watchListener(false);
-        }
-        if (mutex != null) {
-            mutex.unlock(this);
-        }
-        acceptStopped = true;
-        acceptStopAck.countDown();
+                : (int) Math.min(Integer.MAX_VALUE, Math.max(0, Math.ceilDiv(next - nowNanos, 1_000_000L)));
+        return listener == null ? millis : listener.capTimeout(millis, nowNanos);
     }
 
     private void wokenUp() {

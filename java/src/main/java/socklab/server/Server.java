@@ -28,6 +28,8 @@ import socklab.sys.Sockets;
  * close its connections and end; finally end the worker pool. No descriptor or thread is left behind.
  */
 public abstract class Server implements AutoCloseable {
+    private static final long THREAD_START_MILLIS = 10_000;
+
     protected final ServerConfig config;
     protected final Binding sys;
     private final List<WorkerStats> workers = new ArrayList<>();
@@ -37,6 +39,7 @@ public abstract class Server implements AutoCloseable {
     private WorkerPool pool;
     private InetSocketAddress address;
     private final AtomicBoolean closing = new AtomicBoolean();
+    private volatile boolean stopping;
     private final CountDownLatch closed = new CountDownLatch(1);
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
@@ -68,11 +71,31 @@ public abstract class Server implements AutoCloseable {
             if (server.pool != null) {
                 server.pool.start();
             }
+            server.awaitThreads();
         } catch (RuntimeException | Error e) {
             server.close();
             throw e;
         }
         return server;
+    }
+
+    /** Returns once every thread runs, so that /stats names them all from the first request on. */
+    private void awaitThreads() {
+        try {
+            for (WorkerStats w : workers) {
+                if (!w.awaitBound(THREAD_START_MILLIS)) {
+                    throw new IllegalStateException("worker " + w.id() + " did not start within " + THREAD_START_MILLIS + " ms");
+                }
+            }
+            for (BlockingAccepter a : accepters) {
+                if (!a.awaitStarted(THREAD_START_MILLIS)) {
+                    throw new IllegalStateException("an accepting thread did not start within " + THREAD_START_MILLIS + " ms");
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the server started", e);
+        }
     }
 
     /** Opens the model's sockets and creates its loops, accepters and pool (nothing runs yet). */
@@ -153,6 +176,11 @@ public abstract class Server implements AutoCloseable {
         return accepters.stream().map(BlockingAccepter::tid).toList();
     }
 
+    /** True once {@link #close} has begun: from then on every response says {@code Connection: close}. */
+    public boolean isStopping() {
+        return stopping;
+    }
+
     /** What made a loop or worker fail, if anything did; a failure stops the server. */
     public Throwable failure() {
         return failure.get();
@@ -178,6 +206,7 @@ public abstract class Server implements AutoCloseable {
         }
         try {
             loops.forEach(EventLoop::closing);
+            stopping = true;
             accepters.forEach(BlockingAccepter::stopping);
             if (!accepters.isEmpty()) {
                 listeners.forEach(fd -> sys.shutdown(fd, Sockets.SHUT_RDWR));

@@ -41,7 +41,9 @@ class IdempotencyFlagsTest {
             "idempotency --requests 1                  | --requests must be at least 2",
             "idempotency --fault-delay-for 100ms       | --fault-delay-for (100 ms) must exceed both --client-timeout and --proxy-timeout",
             "idempotency --fault-drop -1               | --fault-drop is a probability from 0 to 1",
-            "idempotency --nginx /no/such/nginx        | --nginx /no/such/nginx is not an executable file"})
+            "idempotency --client-timeout 700ms        | --fault-delay-for (600 ms) must exceed both",
+            "idempotency --nginx /no/such/nginx        | --nginx /no/such/nginx is not an executable file",
+            "idempotency --model nope                  | unknown model 'nope'"})
     void badExperimentFlagsAreOneLineAndExitTwo(String args, String expected) {
         String line = "experiment " + (args == null ? "" : args.trim());
         CliRun run = CliRun.of(line.trim().split(" +"));

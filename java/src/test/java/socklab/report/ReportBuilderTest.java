@@ -42,7 +42,8 @@ class ReportBuilderTest {
         write(run, new BalanceExperiment(), env, Map.of("variants", "shared-accept/blocking,shared-accept/exclusive",
                 "concurrency", "1"), new BalanceExperiment.Result(3, List.of(
                 new BalanceExperiment.Cell("shared-accept/blocking", 1, 0, Shares.of(List.of("0", "1", "2"), Map.of("0", 100L, "1", 100L, "2", 99L))),
-                new BalanceExperiment.Cell("shared-accept/exclusive", 1, 0, Shares.of(List.of("0", "1", "2"), Map.of("0", 90L, "1", 110L, "2", 100L))))));
+                new BalanceExperiment.Cell("shared-accept/exclusive", 1, 0, Shares.of(List.of("0", "1", "2"), Map.of("0", 90L, "1", 110L, "2", 100L)))),
+                List.of("cluster: --model cluster runs in worker processes: give --processes P")));
         write(run, new HerdExperiment(), env, Map.of("accept", "epoll"), new HerdExperiment.Result(List.of(
                 new HerdExperiment.Mode("epoll", 4, 10, 4.0, 0.7, 4.0, Map.of(4, 10)))));
         Map<String, Long> steps = new LinkedHashMap<>();
@@ -89,6 +90,7 @@ class ReportBuilderTest {
         assertTrue(summary.contains("**Herd, epoll**: **reproduced**"), summary);
         assertTrue(md.contains("| socklab.bench.DowncallBenchmark.getpid".replace("socklab.bench.", "")), "JMH row");
         assertTrue(md.contains("getpid   52.5 ns"), "FFI table verbatim");
+        assertTrue(md.contains("Not run here: cluster: --model cluster runs in worker processes"), "a skipped variant says why");
         assertTableRowsHaveNumbers(md);
 
         List<Path> svgs;

@@ -3,6 +3,8 @@ package socklab.server;
 import org.junit.jupiter.api.Test;
 
 import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.net.Socket;
@@ -11,20 +13,27 @@ import java.nio.charset.StandardCharsets;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The server's fast path, a keep-alive {@code GET /}, allocates nothing on the worker's thread once
- * compiled: read, parse, route, encode, write and count, all on native buffers and reused objects.
- * Measured with the JVM's per-thread allocation counter of the worker thread.
+ * The server's fast path, a keep-alive {@code GET /}, allocates no object per request on the worker's
+ * thread that grows with the request: read, parse, route, encode, write and count work on native
+ * buffers and reused objects. Measured with the JVM's per-thread allocation counter.
+ *
+ * <p>One object may remain: the 40-byte slice of the output buffer passed to write(2). C2 removes it
+ * when it compiles the binding's write into the connection's code, which it usually does (0 bytes a
+ * request here); when it compiled the write on its own first, or other code made the JDK's slicing
+ * polymorphic, the slice is allocated. So a round passes with nothing per request or exactly one slice
+ * per request (its size measured here, 40 bytes with compressed pointers); anything else (a String,
+ * a boxed number, a lambda, a stream, on top of the slice or not) fails.
  *
  * <p>As in {@code HotPathAllocationTest}, the interpreter and C1 allocate until C2 has compiled the
- * path, and when that happens is the compiler's business; so the test runs rounds until one is free of
- * allocation and fails only if none of {@value #MAX_ROUNDS} is (C2 gets there in two or three here).
+ * path, so the test runs rounds until one passes, and fails only if none of
+ * {@value #MAX_ROUNDS} is (C2 gets there in two or three here).
  */
 class ServerAllocationTest {
     private static final int REQUESTS = 20_000;
     private static final int MAX_ROUNDS = 40;
 
     @Test
-    void keepAliveHelloAllocatesNothingPerRequestOnTheWorker() throws Exception {
+    void keepAliveHelloAllocatesAtMostOneSlicePerRequestOnTheWorker() throws Exception {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         ServerConfig config = ServerConfig.of(Model.SINGLE).withLimits(ServerContractTest.TEST_LIMITS);
         try (Server server = Server.start(config);
@@ -39,8 +48,9 @@ class ServerAllocationTest {
             long worker = Thread.getAllStackTraces().keySet().stream()
                     .filter(t -> t.getName().equals("worker-0")).findFirst().orElseThrow().threadId();
 
+            double slice = bytesPerSlice(threads);
             double perRequest = Double.MAX_VALUE;
-            for (int round = 0; round < MAX_ROUNDS && perRequest >= 1; round++) {
+            for (int round = 0; round < MAX_ROUNDS && !(perRequest < 1 || Math.abs(perRequest - slice) < 1); round++) {
                 long before = threads.getThreadAllocatedBytes(worker);
                 for (int i = 0; i < REQUESTS; i++) {
                     exchange(out, in, request, buf, responseLength);
@@ -48,8 +58,22 @@ class ServerAllocationTest {
                 perRequest = (threads.getThreadAllocatedBytes(worker) - before) / (double) REQUESTS;
             }
             // Under one byte per request is a one-off (a TLAB refill, a deoptimisation), not a per-request object.
-            assertTrue(perRequest < 1, perRequest + " bytes per request even after " + MAX_ROUNDS + " rounds");
+            assertTrue(perRequest < 1 || Math.abs(perRequest - slice) < 1, perRequest + " bytes per request even after "
+                    + MAX_ROUNDS + " rounds: neither nothing nor one " + slice + "-byte slice");
         }
+    }
+
+    /** The heap size of one segment slice, measured on this thread with every slice kept alive. */
+    private static double bytesPerSlice(com.sun.management.ThreadMXBean threads) {
+        MemorySegment segment = Arena.ofAuto().allocate(64);
+        MemorySegment[] kept = new MemorySegment[1000];
+        long before = threads.getCurrentThreadAllocatedBytes();
+        for (int i = 0; i < kept.length; i++) {
+            kept[i] = segment.asSlice(i % 8, 8);
+        }
+        double perSlice = (threads.getCurrentThreadAllocatedBytes() - before) / (double) kept.length;
+        assertTrue(kept[kept.length - 1].byteSize() == 8 && perSlice >= 16, "measured " + perSlice + " bytes per slice");
+        return perSlice;
     }
 
     /** Sends one request and reads its response whole: {@code length} bytes, or (when -1) up to the hello body. */

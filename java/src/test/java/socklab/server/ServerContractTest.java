@@ -283,46 +283,54 @@ class ServerContractTest {
         }
     }
 
+    /**
+     * Timeouts, with short limits. A new connection gets the header timeout from accept (nginx's
+     * client_header_timeout), so the silent and the slow clients both hear from the server about
+     * {@code SHORT} after they connect; the idle test runs with a long header timeout, so that only the
+     * idle timeout can close its connection.
+     */
     @Test
     void slowHeadsGet408AndIdleConnectionsAreClosed() {
+        final long shortMillis = 400;
         server.close();
-        server = startServer(variant.config.withLimits(new HttpLimits(8192, 1 << 20, 300, 300, 2_000)));
-        try (TestClient slow = client()) {
+        server = startServer(variant.config.withLimits(new HttpLimits(8192, 1 << 20, 10_000, shortMillis, 2_000)));
+        try (TestClient silent = client(); TestClient slow = client()) {
             slow.send("GET / HTTP/1.1\r\nHo");
             TestClient.Response r = slow.read();
             assertEquals(408, r.status(), r.body());
             assertTrue(slow.closedByServer());
+            assertTrue(silent.closedByServer(), "a connection that never sends is closed after the header timeout");
         }
+        server.close();
+        server = startServer(variant.config.withLimits(new HttpLimits(8192, 1 << 20, shortMillis, 10_000, 2_000)));
         try (TestClient idle = client()) {
             long start = System.nanoTime(); // before the request, so before the server starts its idle clock
             assertEquals(200, idle.get("/").status());
-            assertTrue(idle.closedByServer(), "closed after the 300 ms idle timeout (waited at most 10 s)");
+            assertTrue(idle.closedByServer(), "closed after the idle timeout (waited at most 10 s)");
             long waited = System.nanoTime() - start;
-            assertTrue(waited >= TimeUnit.MILLISECONDS.toNanos(300), "closed " + waited + " ns after the request: too early");
-        }
-        try (TestClient silent = client()) {
-            assertTrue(silent.closedByServer(), "a connection that never sends is closed after the header timeout");
+            assertTrue(waited >= TimeUnit.MILLISECONDS.toNanos(shortMillis), "closed " + waited + " ns after the request: too early");
         }
     }
 
     @Test
     void shutdownAnswersTheRequestInFlightAndClosesTheRest() throws Exception {
-        try (TestClient idle = client(); TestClient busy = client()) {
+        try (TestClient idle = client()) {
             assertEquals(200, idle.get("/").status());
-            busy.send(TestClient.request("/block"));
-            assertTrue(Loopback.await(() -> server.workers().stream().mapToLong(w -> w.requests()).sum() == 2, 10),
-                    "the blocking request reached its handler");
-            Thread closer = Thread.ofPlatform().start(server::close);
-            // close() marks the loops as closing first, then waits for them: once it waits, the mark is set.
-            assertTrue(Loopback.await(() -> closer.getState() == Thread.State.WAITING, 10));
-            releaseBlockedHandlers.countDown();
-            TestClient.Response r = busy.read();
-            assertEquals(200, r.status());
-            assertEquals("released\n", r.body());
-            assertEquals("close", r.header("Connection"), "a response during shutdown closes its connection");
-            assertTrue(busy.closedByServer());
+            Thread closer;
+            try (TestClient busy = client()) {
+                busy.send(TestClient.request("/block"));
+                assertTrue(Loopback.await(() -> server.workers().stream().mapToLong(w -> w.requests()).sum() == 2, 10),
+                        "the blocking request reached its handler");
+                closer = Thread.ofPlatform().start(server::close);
+                assertTrue(Loopback.await(server::isStopping, 10), "close() has begun");
+                releaseBlockedHandlers.countDown();
+                TestClient.Response r = busy.read();
+                assertEquals(200, r.status());
+                assertEquals("released\n", r.body());
+                assertEquals("close", r.header("Connection"), "a response during shutdown closes its connection");
+                assertTrue(busy.closedByServer());
+            } // closing ends the server's lingering close, which close() waits for
             assertTrue(idle.closedByServer(), "an idle keep-alive connection is closed at shutdown");
-            busy.close(); // ends the server's lingering close, which close() waits for
             closer.join(TimeUnit.SECONDS.toMillis(30));
             assertTrue(!closer.isAlive(), "close() returned");
         }

@@ -40,8 +40,8 @@ class SharedAcceptOrderTest {
         ServerConfig config = ServerConfig.of(Model.SHARED_ACCEPT).withWorkers(3).withAccept(AcceptMode.BLOCKING)
                 .withLimits(ServerContractTest.TEST_LIMITS);
         try (Server server = Server.start(config)) {
-            assertTrue(Loopback.await(() -> server.accepterTids().stream().allMatch(tid -> tid > 0), 10));
             List<Long> tids = server.accepterTids();
+            assertTrue(tids.size() == 3 && tids.stream().allMatch(tid -> tid > 0), "start returns with every thread running: " + tids);
             List<String> order = new ArrayList<>();
             for (int i = 0; i < 30; i++) {
                 assertTrue(Loopback.await(() -> tids.stream().allMatch(SharedAcceptOrderTest::asleepInAccept4), 10),
