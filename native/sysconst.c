@@ -26,7 +26,12 @@
 #include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 
 void print_tcp_info(void);
@@ -36,7 +41,7 @@ void print_tcp_info(void);
 #define OFFSET(type, label, field) printf("offset %s %s %zu\n", label, #field, offsetof(type, field))
 
 static void errno_values(void) {
-    CONST("Errno", EPERM); CONST("Errno", ENOENT); CONST("Errno", EINTR); CONST("Errno", EBADF);
+    CONST("Errno", EPERM); CONST("Errno", ENOENT); CONST("Errno", ESRCH); CONST("Errno", EINTR); CONST("Errno", EBADF);
     CONST("Errno", EAGAIN); CONST("Errno", ENOMEM); CONST("Errno", EACCES); CONST("Errno", EINVAL);
     CONST("Errno", ENFILE); CONST("Errno", EMFILE); CONST("Errno", EPIPE); CONST("Errno", ENOPROTOOPT);
     CONST("Errno", EPROTONOSUPPORT); CONST("Errno", EOPNOTSUPP); CONST("Errno", EAFNOSUPPORT);
@@ -96,12 +101,39 @@ static void socket_options(void) {
 static void descriptors(void) {
     CONST("Fd", F_GETFD); CONST("Fd", F_SETFD); CONST("Fd", F_GETFL); CONST("Fd", F_SETFL);
     CONST("Fd", FD_CLOEXEC); CONST("Fd", O_NONBLOCK); CONST("Fd", MSG_DONTWAIT); CONST("Fd", MSG_NOSIGNAL);
-    CONST("Fd", EFD_CLOEXEC); CONST("Fd", EFD_NONBLOCK);
+    CONST("Fd", EFD_CLOEXEC); CONST("Fd", EFD_NONBLOCK); CONST("Fd", MFD_CLOEXEC); CONST("Fd", O_RDONLY);
     CONST("Fd", POLLIN); CONST("Fd", POLLOUT); CONST("Fd", POLLERR); CONST("Fd", POLLHUP);
     SIZE(struct pollfd, "pollfd");
     OFFSET(struct pollfd, "pollfd", fd);
     OFFSET(struct pollfd, "pollfd", events);
     OFFSET(struct pollfd, "pollfd", revents);
+}
+
+static void fd_passing(void) {
+    CONST("Sockets", SOCK_SEQPACKET);
+    CONST("FdPassing", SCM_RIGHTS); CONST("FdPassing", MSG_CMSG_CLOEXEC); CONST("FdPassing", MSG_CTRUNC);
+    printf("const FdPassing.CMSG_LEN_ONE_FD %d\n", (int32_t)CMSG_LEN(sizeof(int)));
+    printf("const FdPassing.CMSG_SPACE_ONE_FD %d\n", (int32_t)CMSG_SPACE(sizeof(int)));
+    SIZE(struct iovec, "iovec");
+    OFFSET(struct iovec, "iovec", iov_base);
+    OFFSET(struct iovec, "iovec", iov_len);
+    SIZE(struct msghdr, "msghdr");
+    OFFSET(struct msghdr, "msghdr", msg_name);
+    OFFSET(struct msghdr, "msghdr", msg_namelen);
+    OFFSET(struct msghdr, "msghdr", msg_iov);
+    OFFSET(struct msghdr, "msghdr", msg_iovlen);
+    OFFSET(struct msghdr, "msghdr", msg_control);
+    OFFSET(struct msghdr, "msghdr", msg_controllen);
+    OFFSET(struct msghdr, "msghdr", msg_flags);
+    SIZE(struct cmsghdr, "cmsghdr");
+    OFFSET(struct cmsghdr, "cmsghdr", cmsg_len);
+    OFFSET(struct cmsghdr, "cmsghdr", cmsg_level);
+    OFFSET(struct cmsghdr, "cmsghdr", cmsg_type);
+}
+
+static void processes(void) {
+    CONST("Processes", SIGKILL); CONST("Processes", SIGTERM); CONST("Processes", WNOHANG);
+    CONST("Processes", PR_SET_PDEATHSIG);
 }
 
 static void epoll(void) {
@@ -184,6 +216,8 @@ int main(void) {
     sockets();
     socket_options();
     descriptors();
+    fd_passing();
+    processes();
     epoll();
     netlink();
     inet_diag();

@@ -1,13 +1,17 @@
 package socklab.cli;
 
 import java.io.PrintWriter;
+import java.net.InetSocketAddress;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import socklab.http.HttpLimits;
+import socklab.proc.GroupConfig;
+import socklab.proc.ProcessGroup;
 import socklab.server.AcceptMode;
 import socklab.server.Model;
 import socklab.server.Server;
@@ -16,11 +20,11 @@ import socklab.server.Steer;
 import socklab.sys.Binding;
 import socklab.sys.Errno;
 import socklab.sys.NativeException;
-import socklab.sys.SockAddr;
 
 /**
  * {@code socklab serve}: runs one server model until SIGINT or SIGTERM, then stops it cleanly and
- * exits 0 (in-flight requests answered, sockets closed).
+ * exits 0 (in-flight requests answered, sockets closed). With {@code --processes P} the model runs in P
+ * worker processes under this one as their supervising parent ({@link ProcessGroup}).
  *
  * <p>Signals are taken with {@code sun.misc.Signal} rather than a shutdown hook. A hook runs only once
  * the JVM has decided to exit, and a JVM ended by a signal exits with 128+signal (130, 143) whatever the
@@ -37,12 +41,17 @@ public final class ServeCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--model", paramLabel = "MODEL", defaultValue = "single",
-            description = "single, acceptor-readers, dispatcher-workers, shared-accept or reuseport (default: ${DEFAULT-VALUE})")
+            description = "single, acceptor-readers, dispatcher-workers, shared-accept, reuseport or cluster (default: ${DEFAULT-VALUE})")
     String model;
 
     @Option(names = "--workers", paramLabel = "N",
-            description = "worker threads (default: 1 for single, else one per CPU)")
+            description = "worker threads (default: 1 for single and in each process of --processes, else one per CPU)")
     Integer workers;
+
+    @Option(names = "--processes", paramLabel = "P",
+            description = "run P worker processes, each with --workers threads, under a supervising parent: "
+                    + "shared-accept, reuseport or cluster (which needs it)")
+    Integer processes;
 
     @Option(names = "--host", defaultValue = ServerConfig.DEFAULT_HOST, description = "IP address to listen on (default: ${DEFAULT-VALUE})")
     String host;
@@ -85,33 +94,87 @@ public final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         ServerConfig config = config();
+        if (processes != null) {
+            if (comments.dataDir != null) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--data-dir serves the comments API from one process: drop --processes, or run one serve per process on the same --data-dir");
+            }
+            comments.open(0).close(); // no database: this only refuses comments flags given without --data-dir
+            return serveGroup(groupConfig(config));
+        }
         try (CommentsOptions.Comments api = comments.open(config.workers() + 1)) {
             return serve(config, api);
         }
     }
 
     private int serve(ServerConfig config, CommentsOptions.Comments api) throws InterruptedException {
-        PrintWriter err = spec.commandLine().getErr();
         Server server;
         try {
             server = Server.start(config, api.routes());
         } catch (NativeException e) {
-            String fix = fix(e.errno());
-            err.println("socklab: serve: " + e.getMessage() + (fix == null ? "" : ": " + fix));
-            return fix == null ? 1 : 2;
+            return startFailed(e);
         }
-        stopOnSignals(server, err);
+        return untilStopped(config.describe(), server.address(), "pid", server::close, () -> {
+            server.awaitStopped();
+            return server.failure();
+        });
+    }
+
+    /** {@code --processes P}: the parent supervises P worker processes; its events go to stderr, one line each. */
+    private int serveGroup(GroupConfig config) throws InterruptedException {
+        PrintWriter err = spec.commandLine().getErr();
+        ProcessGroup group;
+        try {
+            group = ProcessGroup.start(config, line -> {
+                err.println(line);
+                err.flush();
+            });
+        } catch (NativeException e) {
+            return startFailed(e);
+        } catch (IllegalStateException e) {
+            err.println("socklab: serve: " + e.getMessage());
+            return 1;
+        }
+        String workers = group.pids().stream().map(String::valueOf).collect(Collectors.joining(" "));
+        return untilStopped(config.describe(), group.address(), "parent pid", group::close, () -> {
+            group.awaitStopped();
+            return group.failure();
+        }, ", worker pids " + workers);
+    }
+
+    /** What {@link #untilStopped} waits on: returns once stopped, with the failure that stopped it or null. */
+    @FunctionalInterface
+    private interface Stopped {
+        Throwable await() throws InterruptedException;
+    }
+
+    /**
+     * Prints the one line (model, address, {@code pidLabel} and this pid, {@code more}, how to stop), stops
+     * with {@code close} on SIGINT/SIGTERM and waits: 0 after a clean stop, 1 after a failure.
+     */
+    private int untilStopped(String description, InetSocketAddress address, String pidLabel, Runnable close,
+                             Stopped stopped, String... more) throws InterruptedException {
+        PrintWriter err = spec.commandLine().getErr();
+        stopOnSignals(close, err);
         long pid = ProcessHandle.current().pid();
         PrintWriter out = spec.commandLine().getOut();
-        out.println("socklab serve: " + config.describe() + " listening on http://" + SockAddr.format(server.address())
-                + "/ (pid " + pid + "); stop with Ctrl-C or kill -TERM " + pid);
+        // The host as given (::1, not the 0:0:0:0:0:0:0:1 that Java prints), with the port actually bound.
+        String at = (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
+        out.println("socklab serve: " + description + " listening on http://" + at
+                + "/ (" + pidLabel + " " + pid + String.join("", more) + "); stop with Ctrl-C or kill -TERM " + pid);
         out.flush();
-        server.awaitStopped();
-        if (server.failure() != null) {
-            err.println("socklab: serve: stopped after a failure: " + server.failure());
+        Throwable failure = stopped.await();
+        if (failure != null) {
+            err.println("socklab: serve: stopped after a failure: " + failure);
             return 1;
         }
         return 0;
+    }
+
+    private int startFailed(NativeException e) {
+        String fix = fix(e.errno());
+        spec.commandLine().getErr().println("socklab: serve: " + e.getMessage() + (fix == null ? "" : ": " + fix));
+        return fix == null ? 1 : 2;
     }
 
     /** The options as a config; a bad value or a flag that does not fit the model is a usage error (exit 2). */
@@ -125,16 +188,27 @@ public final class ServeCommand implements Callable<Integer> {
             if (steer != null && m != Model.REUSEPORT) {
                 throw new IllegalArgumentException("--steer applies to --model reuseport only");
             }
+            if (m == Model.CLUSTER && processes == null) {
+                throw new IllegalArgumentException("--model cluster runs worker processes: give --processes P");
+            }
             ServerConfig config = ServerConfig.of(m)
                     .withAddress(host, port)
                     .withBacklog(backlog)
                     .withBinding(binding)
                     .withLimits(new HttpLimits(maxHeadBytes, maxBodyBytes, idleTimeoutMillis, headerTimeoutMillis, lingerMillis));
-            config = workers == null ? config : config.withWorkers(workers);
+            config = workers != null ? config.withWorkers(workers) : processes != null ? config.withWorkers(1) : config;
             config = accept == null ? config : config.withAccept(AcceptMode.byName(accept));
             return steer == null ? config : config.withSteer(Steer.byName(steer));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cli, e.getMessage());
+        }
+    }
+
+    private GroupConfig groupConfig(ServerConfig server) {
+        try {
+            return new GroupConfig(server, processes);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
     }
 
@@ -149,11 +223,11 @@ public final class ServeCommand implements Callable<Integer> {
     }
 
     /** First SIGINT/SIGTERM: stop cleanly (the main thread then returns 0); a second one: exit at once. */
-    private static void stopOnSignals(Server server, PrintWriter err) {
+    private static void stopOnSignals(Runnable close, PrintWriter err) {
         AtomicBoolean stopping = new AtomicBoolean();
         sun.misc.SignalHandler handler = signal -> {
             if (stopping.compareAndSet(false, true)) {
-                server.close();
+                close.run();
             } else {
                 err.println("socklab: serve: second signal: exiting without waiting for requests in flight");
                 err.flush();

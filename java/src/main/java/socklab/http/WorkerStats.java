@@ -1,7 +1,10 @@
 package socklab.http;
 
 import java.io.IOException;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.file.Files;
@@ -18,54 +21,76 @@ import java.util.concurrent.TimeUnit;
  * load with acquire. Which thread writes which counter is fixed by the model; see {@code socklab.server}.
  */
 public final class WorkerStats {
-    private static final VarHandle ACCEPTED;
-    private static final VarHandle CONNECTIONS;
-    private static final VarHandle REQUESTS;
-    private static final VarHandle BYTES_IN;
-    private static final VarHandle BYTES_OUT;
-    private static final VarHandle ACCEPT_EAGAIN;
+    /**
+     * Where a worker's pid, tid and counters live: a Java array for a server alone, or shared memory
+     * when the worker runs in one process of a group, so that every process can read every other
+     * process's counters (socklab.proc). Eight-byte aligned longs:
+     * <pre>
+     * struct { int64 pid, tid, accepted, connections, requests, bytes_in, bytes_out, accept_eagain; }
+     * </pre>
+     */
+    public static final StructLayout BLOCK = MemoryLayout.structLayout(
+            ValueLayout.JAVA_LONG.withName("pid"),
+            ValueLayout.JAVA_LONG.withName("tid"),
+            ValueLayout.JAVA_LONG.withName("accepted"),
+            ValueLayout.JAVA_LONG.withName("connections"),
+            ValueLayout.JAVA_LONG.withName("requests"),
+            ValueLayout.JAVA_LONG.withName("bytes_in"),
+            ValueLayout.JAVA_LONG.withName("bytes_out"),
+            ValueLayout.JAVA_LONG.withName("accept_eagain")).withName("worker_stats");
+    private static final VarHandle PID = counter("pid");
+    private static final VarHandle TID = counter("tid");
+    private static final VarHandle ACCEPTED = counter("accepted");
+    private static final VarHandle CONNECTIONS = counter("connections");
+    private static final VarHandle REQUESTS = counter("requests");
+    private static final VarHandle BYTES_IN = counter("bytes_in");
+    private static final VarHandle BYTES_OUT = counter("bytes_out");
+    private static final VarHandle ACCEPT_EAGAIN = counter("accept_eagain");
 
-    static {
-        try {
-            MethodHandles.Lookup lookup = MethodHandles.lookup();
-            ACCEPTED = lookup.findVarHandle(WorkerStats.class, "accepted", long.class);
-            CONNECTIONS = lookup.findVarHandle(WorkerStats.class, "connections", long.class);
-            REQUESTS = lookup.findVarHandle(WorkerStats.class, "requests", long.class);
-            BYTES_IN = lookup.findVarHandle(WorkerStats.class, "bytesIn", long.class);
-            BYTES_OUT = lookup.findVarHandle(WorkerStats.class, "bytesOut", long.class);
-            ACCEPT_EAGAIN = lookup.findVarHandle(WorkerStats.class, "acceptEagain", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
+    private static VarHandle counter(String name) {
+        // Coordinates (segment, offset) with the offset bound to 0: a block always starts its segment.
+        return MethodHandles.insertCoordinates(BLOCK.varHandle(MemoryLayout.PathElement.groupElement(name)), 1, 0L);
     }
 
     private final String id;
     private final String role;
     private final MemorySegment workerLine;
+    private final MemorySegment block;
     private volatile String thread = "";
-    private volatile long tid;
     private final CountDownLatch bound = new CountDownLatch(1);
-    @SuppressWarnings("unused") // through the VarHandles
-    private long accepted;
-    @SuppressWarnings("unused")
-    private long connections;
-    @SuppressWarnings("unused")
-    private long requests;
-    @SuppressWarnings("unused")
-    private long bytesIn;
-    @SuppressWarnings("unused")
-    private long bytesOut;
-    @SuppressWarnings("unused")
-    private long acceptEagain;
 
     /** {@code id} as sent in X-Worker ("0", "1", … or "acceptor", "dispatcher"); {@code role} names its job. */
     public WorkerStats(String id, String role) {
+        this(id, role, MemorySegment.ofArray(new long[(int) (BLOCK.byteSize() / Long.BYTES)]));
+    }
+
+    /**
+     * A worker of this process whose pid, tid and counters go to {@code block} ({@link #BLOCK}, e.g.
+     * in shared memory): the counters start from zero and the pid is this process's.
+     */
+    public WorkerStats(String id, String role, MemorySegment block) {
+        this(id, role, "", block);
+        block.asSlice(0, BLOCK.byteSize()).fill((byte) 0);
+        PID.setRelease(block, ProcessHandle.current().pid());
+    }
+
+    private WorkerStats(String id, String role, String thread, MemorySegment block) {
         if (!id.chars().allMatch(c -> c > 32 && c < 127)) {
             throw new IllegalArgumentException("worker id must be printable ASCII without spaces: '" + id + "'");
         }
         this.id = id;
         this.role = role;
+        this.thread = thread;
+        this.block = block;
         this.workerLine = HttpStatus.encode("X-Worker: " + id + "\r\n");
+    }
+
+    /**
+     * A read-only view of a worker of another process of the group, whose counters it writes to
+     * {@code block}: pid, tid and counters are read live from there; {@code thread} names its thread.
+     */
+    public static WorkerStats view(String id, String role, String thread, MemorySegment block) {
+        return new WorkerStats(id, role, thread, block);
     }
 
     public String id() {
@@ -83,7 +108,7 @@ public final class WorkerStats {
     /** Records the calling thread as this worker's (name and Linux thread id); call first thing in its run(). */
     public void bindToCurrentThread() {
         thread = Thread.currentThread().getName();
-        tid = currentTid();
+        TID.setRelease(block, currentTid());
         bound.countDown();
     }
 
@@ -105,62 +130,68 @@ public final class WorkerStats {
         return thread;
     }
 
+    /** The Linux thread id of the worker's thread (0 until it runs). */
     public long tid() {
-        return tid;
+        return (long) TID.getAcquire(block);
+    }
+
+    /** The pid of the process the worker runs in. */
+    public long pid() {
+        return (long) PID.getAcquire(block);
     }
 
     // Increments: only ever called by this counter's one writer thread.
 
     public void countAccepted() {
-        ACCEPTED.setRelease(this, (long) ACCEPTED.get(this) + 1);
+        ACCEPTED.setRelease(block, (long) ACCEPTED.get(block) + 1);
     }
 
     /** An accept4 that found the queue empty after a wake-up: another waiter took the connection (the herd). */
     public void countAcceptEagain() {
-        ACCEPT_EAGAIN.setRelease(this, (long) ACCEPT_EAGAIN.get(this) + 1);
+        ACCEPT_EAGAIN.setRelease(block, (long) ACCEPT_EAGAIN.get(block) + 1);
     }
 
     public void countConnection() {
-        CONNECTIONS.setRelease(this, (long) CONNECTIONS.get(this) + 1);
+        CONNECTIONS.setRelease(block, (long) CONNECTIONS.get(block) + 1);
     }
 
     void countRequest() {
-        REQUESTS.setRelease(this, (long) REQUESTS.get(this) + 1);
+        REQUESTS.setRelease(block, (long) REQUESTS.get(block) + 1);
     }
 
     void addBytesIn(long n) {
-        BYTES_IN.setRelease(this, (long) BYTES_IN.get(this) + n);
+        BYTES_IN.setRelease(block, (long) BYTES_IN.get(block) + n);
     }
 
     void addBytesOut(long n) {
-        BYTES_OUT.setRelease(this, (long) BYTES_OUT.get(this) + n);
+        BYTES_OUT.setRelease(block, (long) BYTES_OUT.get(block) + n);
     }
 
     /** Connections this worker took out of an accept queue itself. */
     public long accepted() {
-        return (long) ACCEPTED.getAcquire(this);
+        return (long) ACCEPTED.getAcquire(block);
     }
 
     /** accept4 calls of this worker that returned EAGAIN: wake-ups for a connection another worker took. */
     public long acceptEagain() {
-        return (long) ACCEPT_EAGAIN.getAcquire(this);
+        return (long) ACCEPT_EAGAIN.getAcquire(block);
     }
 
     /** Connections this worker read and wrote (accepted itself, or handed to it). */
     public long connections() {
-        return (long) CONNECTIONS.getAcquire(this);
+        return (long) CONNECTIONS.getAcquire(block);
     }
 
     /** Requests this worker answered (handled, or rejected as malformed). */
     public long requests() {
-        return (long) REQUESTS.getAcquire(this);
+        return (long) REQUESTS.getAcquire(block);
     }
 
     public long bytesIn() {
-        return (long) BYTES_IN.getAcquire(this);
+        return (long) BYTES_IN.getAcquire(block);
     }
 
     public long bytesOut() {
-        return (long) BYTES_OUT.getAcquire(this);
+        return (long) BYTES_OUT.getAcquire(block);
     }
 }

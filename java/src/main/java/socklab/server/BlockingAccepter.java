@@ -41,11 +41,6 @@ final class BlockingAccepter {
         this.thread = Thread.ofPlatform().name("accept-" + worker.id()).daemon().unstarted(this::run);
     }
 
-    /** Out of file descriptors or kernel memory: back off and retry, as memcached does, instead of failing. */
-    static boolean isShortage(int errno) {
-        return errno == Errno.EMFILE || errno == Errno.ENFILE || errno == Errno.ENOBUFS || errno == Errno.ENOMEM;
-    }
-
     void start() {
         thread.start();
     }
@@ -83,7 +78,7 @@ final class BlockingAccepter {
                     if (stopping) {
                         return; // EINVAL from the shutdown that stops us
                     }
-                    if (!isShortage(e.errno())) {
+                    if (!Errno.isShortage(e.errno())) {
                         throw e;
                     }
                     TimeUnit.MILLISECONDS.sleep(SHORTAGE_PAUSE_MILLIS);

@@ -36,7 +36,8 @@ final class EventLoop implements ConnectionHost {
     private static final int FIRST_GENERATION = 2;
     /** Registered once per connection and never modified; see {@link HttpConnection}. */
     private static final int CONNECTION_EVENTS = Epoll.EPOLLIN | Epoll.EPOLLOUT | Epoll.EPOLLRDHUP | Epoll.EPOLLET;
-    private static final int OUTPUT_CAPACITY = 16 * 1024;
+    /** Responses are copied in piece by piece when larger, so this only bounds a response head and a pipelined batch. */
+    private static final int OUTPUT_CAPACITY = 8 * 1024;
     private static final int MAX_EVENTS = 256;
 
     private final Binding sys;

@@ -21,7 +21,8 @@ import socklab.http.WorkerStats;
  * <li>{@code GET /}: {@code hello\n}, from a constant native segment (no allocation).</li>
  * <li>{@code GET /work?us=N}: burns N µs of CPU in the handler (at most {@value #MAX_WORK_MICROS}).</li>
  * <li>{@code GET /sleep?ms=N}: blocks the handling thread N ms (at most {@value #MAX_SLEEP_MILLIS}): the stuck worker.</li>
- * <li>{@code GET /stats}: JSON with every worker's id, role, thread, tid, pid and counters.</li>
+ * <li>{@code GET /stats}: JSON with every worker's id, role, thread, tid, pid and counters; in a worker
+ *     process, those of every process of the group.</li>
  * </ul>
  */
 final class LabRoutes {
@@ -76,19 +77,20 @@ final class LabRoutes {
                       @JsonProperty("accept_eagain") long acceptEagain) {}
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record StatsView(String model, String accept, String steer, String binding, long pid, List<WorkerView> workers) {}
+    record StatsView(String model, String accept, String steer, String binding, long pid, Integer processes,
+                     List<WorkerView> workers) {}
 
+    /** This process's pid in {@code pid}; each worker's own, which differ when the server is one process of a group. */
     private static void stats(Server server, HttpResponse response) {
         ServerConfig c = server.config();
-        long pid = ProcessHandle.current().pid();
-        List<WorkerView> workers = server.workers().stream()
-                .map(w -> new WorkerView(w.id(), w.role(), w.thread(), w.tid(), pid, w.accepted(), w.connections(),
+        List<WorkerView> workers = server.reportedWorkers().stream()
+                .map(w -> new WorkerView(w.id(), w.role(), w.thread(), w.tid(), w.pid(), w.accepted(), w.connections(),
                         w.requests(), w.bytesIn(), w.bytesOut(), w.acceptEagain()))
                 .toList();
         StatsView view = new StatsView(c.model().cliName(),
                 c.model() == Model.SHARED_ACCEPT ? c.accept().cliName() : null,
                 c.model() == Model.REUSEPORT ? c.steer().cliName() : null,
-                c.binding(), pid, workers);
+                c.binding(), ProcessHandle.current().pid(), server.processes(), workers);
         try {
             response.contentType("application/json").body(MemorySegment.ofArray(JSON.writeValueAsBytes(view)));
         } catch (JsonProcessingException e) {

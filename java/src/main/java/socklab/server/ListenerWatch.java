@@ -96,7 +96,7 @@ final class ListenerWatch {
         try {
             conn = sys.accept(fd, Sockets.SOCK_NONBLOCK | Sockets.SOCK_CLOEXEC);
         } catch (NativeException e) {
-            if (!BlockingAccepter.isShortage(e.errno())) {
+            if (!Errno.isShortage(e.errno())) {
                 throw e;
             }
             watch(false);

@@ -1,6 +1,9 @@
 package socklab.server;
 
-/** The server architectures, one per section of the reference notes; see each model's class for what it mirrors. */
+/**
+ * The server architectures, one per section of the reference notes; see each model's class for what it
+ * mirrors. shared-accept and reuseport also run as worker processes (socklab.proc); cluster runs only so.
+ */
 public enum Model {
     /** {@link SingleServer}: one thread listens, accepts, reads and handles in one epoll loop. */
     SINGLE("single"),
@@ -11,7 +14,9 @@ public enum Model {
     /** {@link SharedAcceptServer}: N workers accept on one listening socket. */
     SHARED_ACCEPT("shared-accept"),
     /** {@link ReuseportServer}: N workers, each with its own SO_REUSEPORT socket on the same port. */
-    REUSEPORT("reuseport");
+    REUSEPORT("reuseport"),
+    /** {@link ClusterWorkerServer}: worker processes served by a primary that accepts and hands connections round-robin. */
+    CLUSTER("cluster");
 
     private final String cliName;
 

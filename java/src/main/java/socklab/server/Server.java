@@ -7,6 +7,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 
 import socklab.http.Handler;
 import socklab.http.Router;
@@ -34,6 +35,10 @@ public abstract class Server implements AutoCloseable {
     protected final Binding sys;
     private final List<WorkerStats> workers = new ArrayList<>();
     private final List<Integer> listeners = new ArrayList<>();
+    /** Listening sockets other processes share: closed here, never shut down (that would stop them for all). */
+    private final List<Integer> sharedListeners = new ArrayList<>();
+    private final List<ChannelReceiver> receivers = new ArrayList<>();
+    private GroupMember member;
     private final List<EventLoop> loops = new ArrayList<>();
     private final List<BlockingAccepter> accepters = new ArrayList<>();
     private WorkerPool pool;
@@ -55,19 +60,30 @@ public abstract class Server implements AutoCloseable {
 
     /** Starts a server answering the standard routes plus those {@code moreRoutes} adds. */
     public static Server start(ServerConfig config, Consumer<Router> moreRoutes) {
+        return start(config, null, moreRoutes);
+    }
+
+    /**
+     * Starts a server as one process of a group: with what its parent passed ({@code member}), or
+     * alone when {@code member} is null.
+     */
+    public static Server start(ServerConfig config, GroupMember member, Consumer<Router> moreRoutes) {
         Server server = switch (config.model()) {
             case SINGLE -> new SingleServer(config);
             case ACCEPTOR_READERS -> new AcceptorReadersServer(config);
             case DISPATCHER_WORKERS -> new DispatcherWorkersServer(config);
             case SHARED_ACCEPT -> new SharedAcceptServer(config);
             case REUSEPORT -> new ReuseportServer(config);
+            case CLUSTER -> new ClusterWorkerServer(config);
         };
+        server.member = member;
         Router router = LabRoutes.router(server);
         moreRoutes.accept(router);
         try {
             server.build(router);
             server.loops.forEach(EventLoop::start);
             server.accepters.forEach(BlockingAccepter::start);
+            server.receivers.forEach(ChannelReceiver::start);
             if (server.pool != null) {
                 server.pool.start();
             }
@@ -107,6 +123,9 @@ public abstract class Server implements AutoCloseable {
      * (memcached sets it on the listener too), so no setsockopt per connection.
      */
     protected int listen(boolean blocking, boolean reuseport) {
+        if (member != null && member.listener() >= 0) {
+            return adoptSharedListener(member.listener(), blocking);
+        }
         InetSocketAddress at = address == null ? config.address() : address;
         int fd = sys.socket(SockAddr.family(at.getAddress()),
                 Sockets.SOCK_STREAM | Sockets.SOCK_CLOEXEC | (blocking ? 0 : Sockets.SOCK_NONBLOCK), Sockets.IPPROTO_TCP);
@@ -124,11 +143,35 @@ public abstract class Server implements AutoCloseable {
         return fd;
     }
 
+    /**
+     * The listening socket the parent passed, which every process of the group accepts on. It is
+     * non-blocking (the parent made it so, and the flag is shared with every process), so a blocking
+     * accept is refused: a thread blocked in accept4 could only be woken by shutdown(2), which would
+     * stop the socket for the whole group.
+     */
+    private int adoptSharedListener(int fd, boolean blocking) {
+        if (blocking) {
+            throw new IllegalArgumentException("a blocking accept cannot run on a listening socket shared by processes: use --accept exclusive or epoll");
+        }
+        if (sys.getInt(fd, SocketOption.SO_ACCEPTCONN) != 1) {
+            throw new IllegalArgumentException("descriptor " + fd + " from the parent is not a listening socket");
+        }
+        sharedListeners.add(fd);
+        address = Sockets.localAddress(fd);
+        return fd;
+    }
+
     /** A worker's identity and counters, listed in /stats in the order created. */
     protected WorkerStats worker(String id, String role) {
-        WorkerStats w = new WorkerStats(id, role);
+        WorkerStats w = member == null ? new WorkerStats(id, role)
+                : new WorkerStats(member.workerIdPrefix() + id, role, member.counters(workers.size()));
         workers.add(w);
         return w;
+    }
+
+    /** What the parent passed this process, or null for a server alone. */
+    protected GroupMember member() {
+        return member;
     }
 
     /** An event loop named {@code threadName}, reporting for {@code io}; its handlers run on it unless a pool is given. */
@@ -142,6 +185,13 @@ public abstract class Server implements AutoCloseable {
         BlockingAccepter a = new BlockingAccepter(sys, listenFd, worker, loop, this::failed);
         accepters.add(a);
         return a;
+    }
+
+    /** A thread taking connections handed over on {@code channel} (cluster) and giving each to {@code target}. */
+    protected ChannelReceiver receiver(int channel, WorkerStats worker, IntConsumer target) {
+        ChannelReceiver r = new ChannelReceiver(sys, channel, worker, target, this::failed);
+        receivers.add(r);
+        return r;
     }
 
     protected WorkerPool pool(List<WorkerStats> handlers, Handler handler) {
@@ -169,6 +219,16 @@ public abstract class Server implements AutoCloseable {
     /** Every worker's identity and counters, in /stats order. */
     public List<WorkerStats> workers() {
         return List.copyOf(workers);
+    }
+
+    /** The workers /stats reports: this server's, or, in a process of a group, every process's. */
+    public List<WorkerStats> reportedWorkers() {
+        return member == null ? workers() : member.groupWorkers(workers());
+    }
+
+    /** The number of processes /stats reports: null for a server alone. */
+    public Integer processes() {
+        return member == null ? null : member.processes();
     }
 
     /** The Linux thread ids of the blocking accepters (shared-accept with blocking accept; empty otherwise). */
@@ -214,11 +274,15 @@ public abstract class Server implements AutoCloseable {
             for (BlockingAccepter a : accepters) {
                 a.join();
             }
+            for (ChannelReceiver r : receivers) {
+                r.stop();
+            }
             loops.forEach(EventLoop::stopAccepting);
             for (EventLoop loop : loops) {
                 loop.awaitAcceptStopped();
             }
             listeners.forEach(sys::close);
+            sharedListeners.forEach(sys::close);
             loops.forEach(EventLoop::stop);
             for (EventLoop loop : loops) {
                 loop.join();

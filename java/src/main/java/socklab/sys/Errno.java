@@ -11,6 +11,7 @@ public final class Errno {
 
     public static final int EPERM = 1;
     public static final int ENOENT = 2;
+    public static final int ESRCH = 3;
     public static final int EINTR = 4;
     public static final int EBADF = 9;
     public static final int EAGAIN = 11;
@@ -33,4 +34,12 @@ public final class Errno {
     public static final int ETIMEDOUT = 110;
     public static final int ECONNREFUSED = 111;
     public static final int EINPROGRESS = 115;
+
+    /**
+     * Out of descriptors (EMFILE, ENFILE) or kernel memory (ENOBUFS, ENOMEM): an accept loop backs off
+     * and retries, as memcached does, instead of failing.
+     */
+    public static boolean isShortage(int errno) {
+        return errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM;
+    }
 }

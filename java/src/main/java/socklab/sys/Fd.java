@@ -18,7 +18,7 @@ import static socklab.sys.Libc.C_SSIZE_T;
 
 /**
  * Descriptor I/O through FFM: read(2), write(2), recv(2), send(2), close(2), fcntl(2), poll(2),
- * eventfd(2), isatty(3).
+ * eventfd(2), memfd_create(2), isatty(3).
  *
  * <p>read/write/recv/send are hot: they take a caller-owned native segment and transfer up to its
  * size, allocate nothing, retry EINTR, and return {@code -EAGAIN} as a value on a non-blocking
@@ -32,11 +32,13 @@ public final class Fd {
     public static final int F_GETFL = 3;
     public static final int F_SETFL = 4;
     public static final int FD_CLOEXEC = 1;
+    public static final int O_RDONLY = 0;
     public static final int O_NONBLOCK = 04000;
     public static final int MSG_DONTWAIT = 0x40;
     public static final int MSG_NOSIGNAL = 0x4000;
     public static final int EFD_CLOEXEC = 02000000;
     public static final int EFD_NONBLOCK = 04000;
+    public static final int MFD_CLOEXEC = 1;
     public static final int POLLIN = 0x001;
     public static final int POLLOUT = 0x004;
     public static final int POLLERR = 0x008;
@@ -67,6 +69,7 @@ public final class Fd {
             FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle POLL = Libc.withErrno("poll", FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_INT));
     private static final MethodHandle EVENTFD = Libc.withErrno("eventfd", FunctionDescriptor.of(C_INT, C_INT, C_INT));
+    private static final MethodHandle MEMFD_CREATE = Libc.withErrno("memfd_create", FunctionDescriptor.of(C_INT, C_POINTER, C_INT));
     // isatty's only failures (ENOTTY, EBADF) both mean "not a terminal", so errno is not captured.
     private static final MethodHandle ISATTY = Libc.plain("isatty", FunctionDescriptor.of(C_INT, C_INT));
 
@@ -228,6 +231,21 @@ public final class Fd {
         try {
             int r = (int) EVENTFD.invokeExact(state, initialValue, flags);
             return Errors.check("eventfd", r >= 0 ? r : -Libc.errno(state));
+        } catch (Throwable t) {
+            throw Errors.unexpected(t);
+        }
+    }
+
+    /**
+     * memfd_create(2) with MFD_CLOEXEC: an anonymous file in memory, empty, named {@code name} in
+     * /proc/&lt;pid&gt;/fd (as {@code /memfd:name}). Shared memory that can be passed to a child as a descriptor.
+     */
+    public static int memfd(String name) {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment cName = arena.allocateFrom(name);
+            MemorySegment state = Libc.callState();
+            int r = (int) MEMFD_CREATE.invokeExact(state, cName, MFD_CLOEXEC);
+            return Errors.check("memfd_create", name, r >= 0 ? r : -Libc.errno(state));
         } catch (Throwable t) {
             throw Errors.unexpected(t);
         }

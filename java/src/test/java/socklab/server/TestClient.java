@@ -20,16 +20,17 @@ import java.util.TreeMap;
  * A raw HTTP/1.1 client on a JDK socket (independent of the binding under test) that sends exactly the
  * bytes it is given and counts what goes each way, so tests can compare with the server's counters.
  * Every read has a 10 s timeout: a server that never answers fails the test instead of hanging it.
+ * Public for the process models' tests (socklab.proc).
  */
-final class TestClient implements Closeable {
+public final class TestClient implements Closeable {
     static final int READ_TIMEOUT_MILLIS = 10_000;
 
-    record Response(int status, Map<String, String> headers, String body) {
-        String header(String name) {
+    public record Response(int status, Map<String, String> headers, String body) {
+        public String header(String name) {
             return headers.get(name.toLowerCase(Locale.ROOT));
         }
 
-        String worker() {
+        public String worker() {
             return header("X-Worker");
         }
     }
@@ -40,7 +41,7 @@ final class TestClient implements Closeable {
     long sent;
     long received;
 
-    TestClient(InetSocketAddress address) {
+    public TestClient(InetSocketAddress address) {
         try {
             socket = new Socket(address.getAddress(), address.getPort());
             socket.setSoTimeout(READ_TIMEOUT_MILLIS);
@@ -53,12 +54,12 @@ final class TestClient implements Closeable {
     }
 
     /** The bytes of {@code GET target} with the one header HTTP/1.1 requires. */
-    static String request(String target) {
+    public static String request(String target) {
         return "GET " + target + " HTTP/1.1\r\nHost: socklab\r\n\r\n";
     }
 
     /** Sends {@code raw} in one write. */
-    TestClient send(String raw) {
+    public TestClient send(String raw) {
         return send(raw.getBytes(StandardCharsets.ISO_8859_1));
     }
 
@@ -73,12 +74,12 @@ final class TestClient implements Closeable {
         }
     }
 
-    Response get(String target) {
+    public Response get(String target) {
         return send(request(target)).read();
     }
 
     /** Reads one response framed by Content-Length (every socklab response has one). */
-    Response read() {
+    public Response read() {
         return read(false);
     }
 
@@ -99,7 +100,7 @@ final class TestClient implements Closeable {
     }
 
     /** True when the server closed its side: the next read sees end of stream (or a reset) within the timeout. */
-    boolean closedByServer() {
+    public boolean closedByServer() {
         try {
             int b = in.read();
             if (b >= 0) {

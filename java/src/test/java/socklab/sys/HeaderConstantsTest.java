@@ -33,14 +33,15 @@ class HeaderConstantsTest {
     /** The classes whose public static final int fields are C constants. */
     private static final List<Class<?>> CONSTANT_CLASSES =
             List.of(Errno.class, Sockets.class, SockAddr.class, SocketOptions.class, Fd.class, Epoll.class, TcpInfo.class,
-                    Netlink.class, InetDiag.class);
+                    Netlink.class, InetDiag.class, FdPassing.class, Processes.class);
 
     /** Every struct layout the layer passes to the kernel. */
     private static final List<MemoryLayout> LAYOUTS = List.of(
             SockAddr.SOCKADDR_IN, SockAddr.SOCKADDR_IN6, SockAddr.SOCKADDR_STORAGE, SocketOptions.LINGER,
             SocketOptions.SOCK_FILTER, SocketOptions.SOCK_FPROG, Fd.POLLFD, Epoll.EPOLL_EVENT, Epoll.TIMESPEC, TcpInfo.LAYOUT,
             Netlink.NLMSGHDR, Netlink.NLMSGERR, Netlink.NLATTR, Netlink.SOCKADDR_NL, InetDiag.INET_DIAG_SOCKID,
-            InetDiag.INET_DIAG_REQ_V2, InetDiag.INET_DIAG_MSG, InetDiag.INET_DIAG_BC_OP);
+            InetDiag.INET_DIAG_REQ_V2, InetDiag.INET_DIAG_MSG, InetDiag.INET_DIAG_BC_OP, FdPassing.IOVEC, FdPassing.MSGHDR,
+            FdPassing.CMSGHDR);
 
     private static final Map<String, Long> C_CONSTANTS = new HashMap<>();
     private static final Map<String, Long> C_SIZES = new HashMap<>();

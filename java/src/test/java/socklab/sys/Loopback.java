@@ -106,6 +106,11 @@ public final class Loopback {
         }
     }
 
+    /** {@link #readExactly(Binding, int, int)} through FFM. */
+    public static String readExactly(int fd, int length) {
+        return readExactly(FFM, fd, length);
+    }
+
     /** Number of open sockets, epoll instances and eventfds of this process. */
     static int openDescriptors() {
         try (var entries = Files.list(Path.of("/proc/self/fd"))) {

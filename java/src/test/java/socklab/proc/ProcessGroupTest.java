@@ -1,0 +1,286 @@
+package socklab.proc;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.io.IOException;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+import socklab.server.Model;
+import socklab.server.ServerConfig;
+import socklab.server.TestClient;
+import socklab.sys.Loopback;
+import socklab.sys.Processes;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The process models with real worker JVMs: every process serves, /stats on any of them shows all,
+ * a worker gets only its own descriptors, a killed worker is replaced while the others go on, and a
+ * stop answers what is in flight. Every group a test starts is closed in {@link #stopGroup}, failed
+ * test or not; closing waits until every worker has exited.
+ *
+ * <p>Where the kernel's choice decides which process gets a connection, the test first brings about
+ * the state that decides it (a worker busy in a handler, seen in /proc) instead of hoping for it.
+ */
+class ProcessGroupTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** The epoll waits' system call numbers, as /proc/&lt;tid&gt;/syscall shows them. */
+    private static final Set<Integer> EPOLL_WAITS = switch (System.getProperty("os.arch")) {
+        case "amd64" -> Set.of(232, 281, 441);
+        case "aarch64" -> Set.of(22, 441);
+        default -> throw new IllegalStateException("epoll_wait's syscall numbers are not known for " + System.getProperty("os.arch"));
+    };
+    private static final long SYS_KCMP = "aarch64".equals(System.getProperty("os.arch")) ? 272 : 312;
+    private static final int KCMP_FILE = 0;
+    private static final MethodHandle SYSCALL = Linker.nativeLinker().downcallHandle(
+            Linker.nativeLinker().defaultLookup().find("syscall").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+                    ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG),
+            Linker.Option.firstVariadicArg(1));
+
+    private final List<String> log = new CopyOnWriteArrayList<>();
+    private ProcessGroup group;
+
+    @AfterEach
+    void stopGroup() {
+        if (group != null) {
+            List<Integer> workers = group.pids();
+            group.close();
+            assertNull(group.failure(), "the supervisor did not fail");
+            for (int pid : workers) {
+                assertFalse(Files.exists(Path.of("/proc/" + pid)), "worker " + pid + " has exited and been reaped");
+            }
+        }
+    }
+
+    private ProcessGroup start(Model model, int processes) throws InterruptedException {
+        group = ProcessGroup.start(new GroupConfig(ServerConfig.of(model).withWorkers(1), processes), log::add);
+        assertEquals(processes, group.pids().size(), "every worker serves once start returns");
+        return group;
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"SHARED_ACCEPT", "REUSEPORT", "CLUSTER"})
+    void everyProcessServesStatsShowsThemAllAndEachHoldsOnlyItsDescriptors(Model model) throws Throwable {
+        int processes = model == Model.CLUSTER ? 3 : 2;
+        start(model, processes);
+        List<Long> servedBy = switch (model) {
+            case SHARED_ACCEPT -> oneBusyOneIdle();
+            case REUSEPORT -> untilTwoPids(200);
+            default -> roundRobin(30);
+        };
+        Set<Long> pids = group.pids().stream().map(Long::valueOf).collect(Collectors.toSet());
+        assertEquals(pids, new HashSet<>(servedBy), "responses came from every worker process: " + servedBy);
+
+        try (TestClient c = new TestClient(group.address())) {
+            JsonNode stats = JSON.readTree(c.get("/stats").body());
+            assertEquals(processes, stats.get("processes").asInt());
+            Set<Long> reported = new HashSet<>();
+            long requests = 0;
+            for (JsonNode w : stats.get("workers")) {
+                reported.add(w.get("pid").asLong());
+                assertTrue(w.get("id").asText().startsWith(w.get("pid").asText() + "."), w.toString());
+                assertTrue(w.get("tid").asLong() > 0, w.toString());
+                requests += w.get("requests").asLong();
+            }
+            assertEquals(pids, reported, "/stats reports every process with its pid");
+            assertEquals(servedBy.size() + 1, requests, "every request counted once, in whichever process, and /stats itself");
+        }
+        for (long pid : pids) {
+            assertOnlyItsOwnDescriptors(model, pid);
+        }
+    }
+
+    /**
+     * shared-accept with EPOLLEXCLUSIVE wakes one idle worker; an idle group would give every
+     * connection to the last waiter. So: a request that keeps one worker's only thread in its handler,
+     * then, once /proc shows that thread asleep outside epoll_wait and the other worker's inside it, a
+     * second connection, which the kernel must give to the other worker.
+     */
+    private List<Long> oneBusyOneIdle() throws Exception {
+        try (TestClient busy = new TestClient(group.address())) {
+            busy.send(TestClient.request("/sleep?ms=3000")); // long enough to be seen in /proc however loaded the machine
+            assertTrue(Loopback.await(() -> group.pids().stream().filter(ProcessGroupTest::handling).count() == 1
+                    && group.pids().stream().filter(ProcessGroupTest::waitingInEpoll).count() == 1, 10),
+                    "one worker's thread sleeps in the handler, the other waits in epoll");
+            long idle;
+            try (TestClient other = new TestClient(group.address())) {
+                idle = pid(other.get("/"));
+            }
+            return List.of(pid(busy.read()), idle);
+        }
+    }
+
+    /** reuseport: the kernel hashes each connection's 4-tuple; new connections until two processes answered. */
+    private List<Long> untilTwoPids(int most) {
+        List<Long> servedBy = new ArrayList<>();
+        while (servedBy.size() < most && new HashSet<>(servedBy).size() < 2) {
+            try (TestClient c = new TestClient(group.address())) {
+                servedBy.add(pid(c.get("/")));
+            }
+        }
+        return servedBy;
+    }
+
+    /** cluster: sequential connections go round the processes in a fixed order, each getting every third. */
+    private List<Long> roundRobin(int connections) {
+        List<Long> order = new ArrayList<>();
+        for (int i = 0; i < connections; i++) {
+            try (TestClient c = new TestClient(group.address())) {
+                order.add(pid(c.get("/")));
+            }
+        }
+        int n = group.pids().size();
+        for (int i = n; i < order.size(); i++) {
+            assertEquals(order.get(i % n), order.get(i), "connection " + i + " breaks the rotation: " + order);
+        }
+        Map<Long, Long> perProcess = order.stream().collect(Collectors.groupingBy(Function.identity(), TreeMap::new, Collectors.counting()));
+        assertEquals(List.of(10L, 10L, 10L), List.copyOf(perProcess.values()), "10 of 30 each: " + perProcess);
+        return order;
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"SHARED_ACCEPT", "CLUSTER"})
+    void aKilledWorkerIsReplacedWhileTheOthersGoOnServing(Model model) throws Exception {
+        start(model, 2);
+        int victim = group.pids().getFirst();
+        assertTrue(Processes.signal(victim, Processes.SIGKILL));
+        assertTrue(Loopback.await(() -> !group.pids().contains(victim), 10), "the supervisor saw the exit");
+        Set<Long> servedBy = new TreeSet<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        // Until the replacement has answered: every request meanwhile is answered by someone.
+        while (System.nanoTime() < deadline && !(group.pids().size() == 2 && servedBy.size() == 2 && group.restarts() == 1)) {
+            try (TestClient c = new TestClient(group.address())) {
+                TestClient.Response r = c.get("/");
+                assertEquals(200, r.status());
+                long pid = pid(r);
+                assertNotEquals(victim, pid);
+                servedBy.add(pid);
+            }
+        }
+        assertEquals(2, servedBy.size(), "the survivor and the replacement answered within 30 s: " + servedBy);
+        assertEquals(1, group.restarts());
+        assertTrue(log.stream().anyMatch(l -> l.contains("worker") && l.contains("(pid " + victim + ") killed by SIGKILL")
+                && l.contains("starting a new one in 100 ms")), log.toString());
+        assertTrue(Loopback.await(() -> log.stream().anyMatch(l -> l.matches("socklab: serve: worker \\d \\(pid \\d+\\) serving \\d+ ms after it was started")), 10),
+                "the replacement's start is logged: " + log);
+    }
+
+    @Test
+    void stopAnswersTheRequestInFlightThenEveryWorkerExitsCleanly() throws Exception {
+        start(Model.SHARED_ACCEPT, 2);
+        List<Integer> workers = group.pids();
+        try (TestClient busy = new TestClient(group.address())) {
+            busy.send(TestClient.request("/sleep?ms=1000"));
+            assertTrue(Loopback.await(() -> workers.stream().anyMatch(ProcessGroupTest::handling), 10), "the request reached a handler");
+            Thread closer = Thread.ofPlatform().start(group::close);
+            TestClient.Response r = busy.read();
+            assertEquals(200, r.status());
+            assertEquals("slept 1000 ms\n", r.body());
+            assertEquals("close", r.header("Connection"), "answered during the stop, so the connection closes");
+            assertTrue(busy.closedByServer());
+            closer.join(TimeUnit.SECONDS.toMillis(40));
+            assertFalse(closer.isAlive(), "close() returned");
+        }
+        for (int pid : workers) {
+            assertFalse(Files.exists(Path.of("/proc/" + pid)), "worker " + pid + " has exited");
+        }
+        assertEquals(List.of(), log, "every worker exited with status 0: nothing to report");
+    }
+
+    private static long pid(TestClient.Response r) {
+        String worker = r.worker();
+        return Long.parseLong(worker.substring(0, worker.indexOf('.')));
+    }
+
+    /** Whether the worker thread of process {@code pid} is asleep in a handler (not in epoll_wait). */
+    private static boolean handling(int pid) {
+        String syscall = loopThreadSyscall(pid);
+        return syscall != null && !syscall.equals("running") && !EPOLL_WAITS.contains(Integer.parseInt(syscall.split(" ")[0]));
+    }
+
+    private static boolean waitingInEpoll(int pid) {
+        String syscall = loopThreadSyscall(pid);
+        return syscall != null && !syscall.equals("running") && EPOLL_WAITS.contains(Integer.parseInt(syscall.split(" ")[0]));
+    }
+
+    /** /proc/&lt;pid&gt;/task/&lt;tid&gt;/syscall of the thread named worker-0, if it sleeps (state S). */
+    private static String loopThreadSyscall(int pid) {
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : tasks.toList()) {
+                if (Files.readString(task.resolve("comm")).trim().equals("worker-0")) {
+                    String stat = Files.readString(task.resolve("stat"));
+                    boolean asleep = stat.charAt(stat.lastIndexOf(')') + 2) == 'S';
+                    return asleep ? Files.readString(task.resolve("syscall")).trim() : "running";
+                }
+            }
+            return null;
+        } catch (IOException e) {
+            return null; // a thread or the process went away while we looked
+        }
+    }
+
+    /**
+     * The worker's descriptors: stdin is /dev/null; 3, 4, … are the ones passed (by LISTEN_FDNAMES);
+     * and besides stdout, stderr and those, none shares an open file description with any descriptor
+     * of this JVM, its parent (kcmp(2) KCMP_FILE): what else it has, it opened itself.
+     */
+    private static void assertOnlyItsOwnDescriptors(Model model, long pid) throws Throwable {
+        List<String> passed = switch (model) {
+            case SHARED_ACCEPT -> List.of("socket:", "/memfd:socklab-stats");
+            case CLUSTER -> List.of("socket:", "/memfd:socklab-stats");
+            default -> List.of("/memfd:socklab-stats");
+        };
+        Path fdDir = Path.of("/proc/" + pid + "/fd");
+        assertEquals("/dev/null", Files.readSymbolicLink(fdDir.resolve("0")).toString());
+        for (int i = 0; i < passed.size(); i++) {
+            String target = Files.readSymbolicLink(fdDir.resolve(Integer.toString(3 + i))).toString();
+            assertTrue(target.startsWith(passed.get(i)), "fd " + (3 + i) + " of worker " + pid + " is " + target);
+        }
+        long self = ProcessHandle.current().pid();
+        List<Integer> ours = descriptors(Path.of("/proc/self/fd"));
+        List<String> inherited = new ArrayList<>();
+        for (int fd : descriptors(fdDir)) {
+            if (fd <= 2 || fd < 3 + passed.size()) {
+                continue;
+            }
+            for (int mine : ours) {
+                if ((long) SYSCALL.invokeExact(SYS_KCMP, self, pid, (long) KCMP_FILE, (long) mine, (long) fd) == 0) {
+                    inherited.add(fd + " (our " + mine + ": " + Files.readSymbolicLink(Path.of("/proc/self/fd/" + mine)) + ")");
+                }
+            }
+        }
+        assertEquals(List.of(), inherited, "descriptors of worker " + pid + " that are this JVM's");
+    }
+
+    private static List<Integer> descriptors(Path dir) throws IOException {
+        try (var entries = Files.list(dir)) {
+            return entries.map(p -> Integer.parseInt(p.getFileName().toString())).toList();
+        }
+    }
+}
