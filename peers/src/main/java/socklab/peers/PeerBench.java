@@ -105,8 +105,8 @@ final class PeerBench {
             Runtime.getRuntime().removeShutdownHook(killer);
         }
         return new Result(settings, entries, loaders, skippedLoaders, samples, loadStart, loadAverage(), started,
-                Duration.between(started, Instant.now()), wrk == null ? null : versionLine(wrk, "--version"),
-                launcher.nginx() == null ? null : versionLine(launcher.nginx(), "-v"));
+                Duration.between(started, Instant.now()), wrk == null ? null : versionLine(wrk, "--version").replaceFirst(" Copyright.*", ""),
+                launcher.nginx() == null ? null : versionLine(launcher.nginx(), "-v").replaceFirst("^nginx version: ", ""));
     }
 
     /**
