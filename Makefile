@@ -56,7 +56,17 @@ CFLOOR_quick := --rounds 10 --round-ms 100
 CFLOOR_full := --rounds 20 --round-ms 200
 FFI_RESULT := $(RESULTS)/ffi-$(PROFILE)-$(GIT_SHA)
 
-.PHONY: build test bench bench-ffi native clean
+# socklab next to nginx, Netty, JDK NIO and the C server (socklab.peers, peers/): 13 servers x 2 loaders
+# x rounds. quick: 3 s runs, 3 rounds (about 6 minutes on 2 cores); full: 10 s runs, 5 rounds.
+# PEERS_ARGS adds flags, e.g. PEERS_ARGS='--servers socklab-reuseport,nginx-2w-reuseport --connections 256'.
+PEERS_JAR := peers/target/socklab-peers.jar
+PEERS_quick := --duration 3s --rounds 3
+PEERS_full := --duration 10s --rounds 5
+PEERS_ARGS ?=
+# make bench PEERS=1 runs bench-peers as part of the bench.
+PEERS ?=
+
+.PHONY: build test bench bench-ffi bench-peers native clean
 
 native: $(SYSCONST) $(CSERVER) $(JNI_LIB) $(CFLOOR)
 
@@ -93,20 +103,29 @@ test: native
 	scripts/check-launcher.sh
 
 # The main job: the FFI cost table (bench-ffi), every experiment (socklab experiment all: each in a JVM
-# and, as root, a network namespace of its own), any other JMH benchmark, then the report built from
-# the run's files alone. Everything lands in $(BENCH_RUN) (with a copy of the FFI table); the report
-# in $(RESULTS)/report-$(GIT_SHA).{md,html}. A failed experiment does not stop the rest: the report
-# shows what ran, and bench exits 1 at the end.
+# and, as root, a network namespace of its own), the other JMH benchmarks, then the report built from
+# the run's files alone. Everything lands in $(BENCH_RUN); the report in $(RESULTS)/report-$(GIT_SHA).{md,html}.
+# The side-by-side run with nginx, Netty, NIO and the C server is long, so it is in only when asked:
+# PEERS=1 runs it into the run directory; otherwise the report includes the latest `make bench-peers`
+# result of this commit when there is one. A failed part does not stop the rest: the report shows what
+# ran, and bench exits 1 at the end.
 bench: bench-ffi | $(RESULTS)
 	@mkdir -p $(BENCH_RUN)
-	@cp $(FFI_RESULT).txt $(BENCH_RUN)/
 	@echo "bench: profile $(PROFILE), $$(nproc) cores, load average $$(cut -d' ' -f1-3 /proc/loadavg); results in $(BENCH_RUN)"
+	@cp $(FFI_RESULT).txt $(BENCH_RUN)/
 	@status=0; \
 	  ./socklab experiment all --profile $(PROFILE) --results $(BENCH_RUN) || status=1; \
+	  if [[ "$(PEERS)" == 1 ]]; then \
+	    echo "bench: peers (bench-peers)"; \
+	    $(JAVA) @jvm.options -jar $(PEERS_JAR) bench $(PEERS_$(PROFILE)) --results $(BENCH_RUN) --git-sha $(GIT_SHA) $(PEERS_ARGS) || status=1; \
+	  else \
+	    latest=$$(ls -t $(RESULTS)/peers-*-$(GIT_SHA).json 2>/dev/null | head -1); \
+	    if [[ -n "$$latest" ]]; then cp "$$latest" $(BENCH_RUN)/ && echo "bench: the report includes $$latest"; fi; \
+	  fi; \
 	  if $(JAVA) @jvm.options -jar $(BENCH_JAR) -l -e '$(FFI_BENCHMARKS)' | grep -q '^socklab\.'; then \
-	    echo "bench: JMH (besides the FFI cost table)"; \
-	    $(JAVA) @jvm.options -jar $(BENCH_JAR) $(JMH_ARGS) -e '$(FFI_BENCHMARKS)' \
-	      -rf json -rff $(BENCH_RUN)/jmh-$(PROFILE)-$(GIT_SHA).json > $(BENCH_RUN)/jmh-$(PROFILE)-$(GIT_SHA).log || status=1; \
+	    echo "bench: JMH"; \
+	    $(JAVA) @jvm.options -jar $(BENCH_JAR) $(JMH_ARGS) -e '$(FFI_BENCHMARKS)' -rf json -rff $(BENCH_RUN)/jmh-$(PROFILE)-$(GIT_SHA).json \
+	      > $(BENCH_RUN)/jmh-$(PROFILE)-$(GIT_SHA).log || status=1; \
 	  fi; \
 	  ./socklab report --run $(BENCH_RUN) --out $(RESULTS) || status=1; \
 	  exit $$status
@@ -121,6 +140,11 @@ bench-ffi: build | $(RESULTS)
 	  '$(FFI_BENCHMARKS)' | tee $(FFI_RESULT)-jmh.log | grep --line-buffered -E '^# (Benchmark|Parameters): '
 	./socklab ffi-table --jmh $(FFI_RESULT).json --floor $(FFI_RESULT)-cfloor.txt | tee -a $(FFI_RESULT).txt
 	@echo "bench-ffi: table in $(FFI_RESULT).txt, JMH JSON in $(FFI_RESULT).json"
+
+# Prints the table on stdout (progress on stderr); keeps it and the whole run as JSON under $(RESULTS)/peers-*.
+bench-peers: build | $(RESULTS)
+	@echo "bench-peers: $$(nproc) cores, load average $$(cut -d' ' -f1-3 /proc/loadavg) at the start"
+	$(JAVA) @jvm.options -jar $(PEERS_JAR) bench $(PEERS_$(PROFILE)) --results $(RESULTS) --git-sha $(GIT_SHA) $(PEERS_ARGS)
 
 clean:
 	$(MAVEN) clean

@@ -10,7 +10,11 @@
  *
  * Each loop: level-triggered epoll; accept4(SOCK_NONBLOCK|SOCK_CLOEXEC) at most ACCEPT_BURST times
  * per wake-up so one busy listener cannot starve the connections of its loop; pipelined requests are
- * answered in one write. EMFILE/ENFILE policy: libuv's spare-descriptor trick (close the spare, accept
+ * answered in one write; when the socket is full the connection stops being read (EPOLLOUT only)
+ * until it drains, then its buffered requests are answered. Responses have socklab's bytes: status
+ * line, Date, X-Worker, Content-Type, Content-Length, and Connection only when the connection closes
+ * or an HTTP/1.0 client asked to keep it; the common one (200, keep-alive HTTP/1.1) is encoded once a
+ * second per loop and copied. EMFILE/ENFILE policy: libuv's spare-descriptor trick (close the spare, accept
  * and close the connection so the client sees a clean close instead of a SYN timeout, reopen the
  * spare). Every failing call is named in the message. SIGINT/SIGTERM stop all loops; exit 0.
  * Prints one line when listening: "cserver: <mode> workers=N listening on HOST:PORT".
@@ -39,9 +43,11 @@
 #define MAX_EVENTS 256
 #define HEAD_LIMIT 8192
 #define OUT_LIMIT 65536
+#define RESPONSE_ROOM 512 /* free output kept for one more response before a request is answered */
 
 struct conn {
     int fd;
+    int closing; /* the last response closes the connection once written */
     size_t in_len;
     size_t out_len, out_off;
     char in[HEAD_LIMIT];
@@ -53,7 +59,13 @@ struct worker {
     int listen_fd;
     pthread_t thread;
     unsigned long long accepted, requests, emfile_sheds;
+    char date[32];      /* the Date value, refreshed once a second */
+    time_t date_at;
+    char hello[256];    /* "200 hello" on a keep-alive HTTP/1.1 connection, for this second */
+    size_t hello_len;
 };
+
+enum connection_field { CONN_NONE, CONN_CLOSE, CONN_KEEP_ALIVE };
 
 static const char *opt_host = "127.0.0.1";
 static int opt_port = 0, opt_workers = 1, opt_backlog = 511, opt_reuseport = 0;
@@ -109,14 +121,26 @@ static int listen_socket(void) {
     return fd;
 }
 
-/* The cached Date header value, refreshed at most once a second per loop. */
-static void http_date(char out[32], time_t *cached_at) {
+static int respond_into(char *out, size_t room, int status, const char *reason, const char *body,
+                        enum connection_field field, int worker_id, const char *date) {
+    static const char *const fields[] = {"", "Connection: close\r\n", "Connection: keep-alive\r\n"};
+    return snprintf(out, room,
+                    "HTTP/1.1 %d %s\r\nDate: %s\r\nX-Worker: %d\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+                    "%s\r\n%s",
+                    status, reason, date, worker_id, strlen(body), fields[field], body);
+}
+
+/* Refreshes the Date value and the canned 200 once a second. */
+static void refresh_date(struct worker *w) {
     time_t now = time(NULL);
-    if (now == *cached_at) return;
-    *cached_at = now;
+    if (now == w->date_at) return;
+    w->date_at = now;
     struct tm tm;
     gmtime_r(&now, &tm);
-    strftime(out, 32, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    strftime(w->date, sizeof w->date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    int n = respond_into(w->hello, sizeof w->hello, 200, "OK", "hello\n", CONN_NONE, w->id, w->date);
+    if (n < 0 || (size_t)n >= sizeof w->hello) die("snprintf(canned response)", EOVERFLOW);
+    w->hello_len = (size_t)n;
 }
 
 static void conn_close(int epfd, struct conn *c) {
@@ -125,16 +149,17 @@ static void conn_close(int epfd, struct conn *c) {
     free(c);
 }
 
-/* Appends one response; returns 0, or -1 when the output buffer is full (the caller flushes first). */
-static int respond(struct conn *c, int status, const char *reason, const char *body, int keep_alive,
-                   int worker_id, const char *date) {
-    int n = snprintf(c->out + c->out_len, OUT_LIMIT - c->out_len,
-                     "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
-                     "X-Worker: %d\r\nConnection: %s\r\n\r\n%s",
-                     status, reason, date, strlen(body), worker_id, keep_alive ? "keep-alive" : "close", body);
-    if (n < 0 || (size_t)n >= OUT_LIMIT - c->out_len) return -1;
+/* Appends one response (the caller keeps RESPONSE_ROOM free in the output buffer). */
+static void respond(struct conn *c, struct worker *w, int status, const char *reason, const char *body,
+                    enum connection_field field) {
+    if (status == 200 && field == CONN_NONE) {
+        memcpy(c->out + c->out_len, w->hello, w->hello_len);
+        c->out_len += w->hello_len;
+        return;
+    }
+    int n = respond_into(c->out + c->out_len, OUT_LIMIT - c->out_len, status, reason, body, field, w->id, w->date);
+    if (n < 0 || (size_t)n >= OUT_LIMIT - c->out_len) die("snprintf(response)", EOVERFLOW);
     c->out_len += (size_t)n;
-    return 0;
 }
 
 /* Writes what is pending. Returns 1 when all is written, 0 when the socket is full, -1 on error. */
@@ -160,39 +185,49 @@ static int head_contains(const char *head, size_t len, const char *needle) {
     return 0;
 }
 
-/* Parses and answers every complete request in the input; returns 0 to keep the connection, -1 to close. */
-static int serve_requests(struct conn *c, struct worker *w, const char *date) {
+/*
+ * Answers every complete request in the input while the output has room, then writes. Returns 1 to
+ * keep reading, 0 to wait for EPOLLOUT (the socket is full; unanswered requests stay in the input),
+ * -1 to close.
+ */
+static int serve_requests(struct conn *c, struct worker *w) {
     size_t start = 0;
-    int keep_alive = 1;
-    while (keep_alive) {
+    int closing = 0;
+    while (!closing && OUT_LIMIT - c->out_len >= RESPONSE_ROOM) {
         char *end = memmem(c->in + start, c->in_len - start, "\r\n\r\n", 4);
         if (end == NULL) break;
         size_t head_len = (size_t)(end - (c->in + start)) + 4;
         char *head = c->in + start;
-        int http10 = memmem(head, head_len, " HTTP/1.0\r\n", 11) != NULL;
-        keep_alive = http10 ? head_contains(head, head_len, "\r\nConnection: keep-alive")
-                            : !head_contains(head, head_len, "\r\nConnection: close");
-        if (c->out_len + 512 > OUT_LIMIT && flush_out(c) != 1) return -1; /* keep room for one response */
+        char *line_end = memmem(head, head_len, "\r\n", 2);
+        int http10 = line_end - head >= 9 && memcmp(line_end - 9, " HTTP/1.0", 9) == 0;
+        int keep_alive = http10 ? head_contains(head, head_len, "\r\nConnection: keep-alive")
+                                : !head_contains(head, head_len, "\r\nConnection: close");
+        enum connection_field field = !keep_alive ? CONN_CLOSE : http10 ? CONN_KEEP_ALIVE : CONN_NONE;
         if (head_len >= 6 && memcmp(head, "GET / ", 6) == 0) {
-            respond(c, 200, "OK", "hello\n", keep_alive, w->id, date);
+            respond(c, w, 200, "OK", "hello\n", field);
         } else if (head_len >= 4 && memcmp(head, "GET ", 4) == 0) {
-            respond(c, 404, "Not Found", "not found\n", keep_alive, w->id, date);
+            respond(c, w, 404, "Not Found", "not found\n", field);
         } else {
-            respond(c, 405, "Method Not Allowed", "only GET\n", 0, w->id, date);
-            keep_alive = 0;
+            respond(c, w, 405, "Method Not Allowed", "only GET\n", CONN_CLOSE);
+            field = CONN_CLOSE;
         }
+        closing = field == CONN_CLOSE;
         w->requests++;
         start += head_len;
     }
     memmove(c->in, c->in + start, c->in_len - start);
     c->in_len -= start;
-    if (c->in_len == HEAD_LIMIT) { /* a head that does not fit */
-        respond(c, 431, "Request Header Fields Too Large", "header too large\n", 0, w->id, date);
-        keep_alive = 0;
+    if (!closing && c->in_len == HEAD_LIMIT) { /* a head that does not fit: answered, not left waiting */
+        respond(c, w, 431, "Request Header Fields Too Large", "header too large\n", CONN_CLOSE);
+        closing = 1;
     }
     int flushed = flush_out(c);
     if (flushed < 0) return -1;
-    return keep_alive || flushed == 0 ? 0 : -1;
+    if (flushed == 0) {
+        c->closing = closing;
+        return 0;
+    }
+    return closing ? -1 : 1;
 }
 
 static void accept_burst(struct worker *w, int epfd, int *spare_fd) {
@@ -218,6 +253,7 @@ static void accept_burst(struct worker *w, int epfd, int *spare_fd) {
         struct conn *c = malloc(sizeof *c);
         if (c == NULL) die("malloc", ENOMEM);
         c->fd = fd;
+        c->closing = 0;
         c->in_len = c->out_len = c->out_off = 0;
         struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
         if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) die("epoll_ctl(ADD)", errno);
@@ -234,8 +270,6 @@ static void *worker_loop(void *arg) {
     ev.data.ptr = &stop_fd;
     if (epoll_ctl(epfd, EPOLL_CTL_ADD, stop_fd, &ev) < 0) die("epoll_ctl(ADD stop)", errno);
     int spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    char date[32] = "";
-    time_t date_at = 0;
     struct epoll_event events[MAX_EVENTS];
     for (;;) {
         int n = epoll_wait(epfd, events, MAX_EVENTS, -1);
@@ -243,7 +277,7 @@ static void *worker_loop(void *arg) {
             if (errno == EINTR) continue;
             die("epoll_wait", errno);
         }
-        http_date(date, &date_at);
+        refresh_date(w);
         for (int i = 0; i < n; i++) {
             void *p = events[i].data.ptr;
             if (p == &stop_fd) return NULL; /* level-triggered: every loop sees the stop */
@@ -251,21 +285,20 @@ static void *worker_loop(void *arg) {
             struct conn *c = p;
             if (events[i].events & EPOLLOUT) {
                 int f = flush_out(c);
-                if (f < 0) { conn_close(epfd, c); continue; }
-                if (f == 1) {
-                    struct epoll_event in = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
-                    if (epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &in) < 0) die("epoll_ctl(MOD)", errno);
-                }
-                continue;
+                if (f < 0 || (f == 1 && c->closing)) { conn_close(epfd, c); continue; }
+                if (f == 0) continue;
+            } else {
+                ssize_t r = read(c->fd, c->in + c->in_len, HEAD_LIMIT - c->in_len);
+                if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+                if (r <= 0) { conn_close(epfd, c); continue; } /* EOF, or ECONNRESET: nobody to answer */
+                c->in_len += (size_t)r;
             }
-            ssize_t r = read(c->fd, c->in + c->in_len, HEAD_LIMIT - c->in_len);
-            if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-            if (r <= 0) { conn_close(epfd, c); continue; }
-            c->in_len += (size_t)r;
-            if (serve_requests(c, w, date) < 0) { conn_close(epfd, c); continue; }
-            if (c->out_len > c->out_off) { /* the socket is full: wait for room, stop reading meanwhile */
-                struct epoll_event out = {.events = EPOLLOUT, .data.ptr = c};
-                if (epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &out) < 0) die("epoll_ctl(MOD)", errno);
+            int served = serve_requests(c, w); /* after a drain: the requests that waited in the input */
+            if (served < 0) { conn_close(epfd, c); continue; }
+            int want = served == 0 ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
+            if ((want == EPOLLOUT) != ((events[i].events & EPOLLOUT) != 0)) { /* stop reading while the socket is full */
+                struct epoll_event ev2 = {.events = (uint32_t)want, .data.ptr = c};
+                if (epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev2) < 0) die("epoll_ctl(MOD)", errno);
             }
         }
     }
@@ -332,7 +365,8 @@ int main(int argc, char **argv) {
         workers[i].id = i;
         workers[i].listen_fd = listen_socket();
     }
-    printf("cserver: %s workers=%d listening on %s:%d\n", mode, opt_workers, opt_host, opt_port);
+    int v6 = strchr(opt_host, ':') != NULL;
+    printf("cserver: %s workers=%d listening on %s%s%s:%d\n", mode, opt_workers, v6 ? "[" : "", opt_host, v6 ? "]" : "", opt_port);
     fflush(stdout);
     for (int i = 0; i < opt_workers; i++) {
         int err = pthread_create(&workers[i].thread, NULL, worker_loop, &workers[i]);

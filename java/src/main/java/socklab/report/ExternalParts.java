@@ -3,6 +3,7 @@ package socklab.report;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,8 +12,9 @@ import socklab.report.Finding.Verdict;
 
 /**
  * Report sections for results the experiment registry does not write itself: the idempotency
- * experiment's file (its own format: scenarios and checks), JMH's JSON, and the FFI cost table that
- * {@code make bench-ffi} prints. Each is rendered from the file alone.
+ * experiment's file (its own format: scenarios and checks), JMH's JSON, the FFI cost table that
+ * {@code make bench-ffi} prints, and the side-by-side table of {@code make bench-peers}. Each is
+ * rendered from the file alone.
  */
 final class ExternalParts {
     private ExternalParts() {}
@@ -101,6 +103,56 @@ final class ExternalParts {
                 + "next to a C loop's floor), as it was written:\n\n");
         tables.forEach(t -> md.append("```\n").append(t.strip()).append("\n```\n\n"));
         return new ReportSection("FFI cost per call", md.toString(), List.of());
+    }
+
+    /**
+     * {@code make bench-peers}: socklab's models next to nginx, Netty, JDK NIO and the C server, one table
+     * per run file as the file's rows give it; its goals become findings (measured: they are the issue's
+     * targets, not reference facts).
+     */
+    static ReportSection peers(List<JsonNode> docs) {
+        StringBuilder md = new StringBuilder();
+        List<Finding> findings = new ArrayList<>();
+        for (JsonNode doc : docs) {
+            JsonNode s = doc.path("settings");
+            JsonNode m = doc.path("machine");
+            md.append(doc.path("method").asText()).append("\n\n");
+            md.append(String.format(Locale.ROOT, "%s keep-alive connections, %s loader threads, %s ms a run, %s rounds, git %s; "
+                            + "%s cores, %s; wrk: %s; nginx: %s; Netty %s. Load average at the start %s, at the end %s: %s.%n%n",
+                    s.path("connections").asText(), s.path("threads").asText(), s.path("duration_ms").asText(),
+                    s.path("rounds").asText(), doc.path("git_sha").asText(), m.path("cores").asText(), m.path("jdk").asText(),
+                    m.path("wrk").asText("not installed"), m.path("nginx").asText("not installed"), m.path("netty").asText(),
+                    m.path("load_average_start").toString(), m.path("load_average_end").toString(), m.path("shared").asText()));
+            List<List<String>> rows = new ArrayList<>();
+            for (JsonNode r : doc.path("rows")) {
+                boolean measured = r.hasNonNull("requestsPerSecond");
+                rows.add(List.of(r.path("server").asText(), r.path("workers").asText(), r.path("loader").asText(),
+                        measured ? Markdown.count(Math.round(r.path("requestsPerSecond").asDouble()))
+                                : r.path("status").asText() + ": " + r.path("note").asText(),
+                        measured ? Markdown.count(Math.round(r.path("min").asDouble())) + "–"
+                                + Markdown.count(Math.round(r.path("max").asDouble())) : "–",
+                        measured ? Markdown.num(r.path("spreadPercent").asDouble(), 1) + "%" : "–",
+                        measured ? Markdown.num(r.path("p50Micros").asDouble(), 0) : "–",
+                        measured ? Markdown.num(r.path("p99Micros").asDouble(), 0) : "–",
+                        measured ? r.path("errors").asText() : "–",
+                        times(r.path("vsNginxReuseport")), times(r.path("vsCReuseport")), times(r.path("loadVsWrk"))));
+            }
+            md.append(Markdown.table(List.of("server", "workers", "loader", "req/s (median)", "min–max", "spread", "p50 µs",
+                    "p99 µs", "errors", "× nginx", "× C", "load ÷ wrk"), rows));
+            md.append("× nginx and × C: the row's median over `").append(doc.path("references").path("nginx").asText())
+                    .append("`'s and `").append(doc.path("references").path("c").asText())
+                    .append("`'s under the same loader; load ÷ wrk: socklab load's median over wrk's on that server.\n\n");
+            for (JsonNode g : doc.path("goals")) {
+                findings.add(Finding.measured("socklab next to its peers", g.path("name").asText() + ": " + g.path("subject").asText()
+                        + " over " + g.path("reference").asText() + " by " + g.path("loader").asText() + " medians, "
+                        + g.path("verdict").asText() + "."));
+            }
+        }
+        return new ReportSection("socklab next to nginx, Netty, JDK NIO and a C server", md.toString(), findings);
+    }
+
+    private static String times(JsonNode ratio) {
+        return ratio.isNumber() ? Markdown.num(ratio.asDouble(), 2) + "×" : "–";
     }
 
     /** A result file's {@code fields} (how each number was measured) as a list. */

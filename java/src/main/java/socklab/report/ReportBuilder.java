@@ -25,7 +25,8 @@ import socklab.report.Finding.Verdict;
 /**
  * Builds the report of one bench run from the files in its run directory alone: the experiments'
  * result files (each rendered by the experiment of that name), the idempotency experiment's file,
- * JMH's JSON ({@code jmh-*.json}) and the FFI table ({@code ffi-*.txt}). Writes
+ * JMH's JSON ({@code jmh-*.json}), the FFI table ({@code ffi-*.txt}) and the side-by-side table of
+ * {@code make bench-peers} (JSON of kind {@value #PEERS_KIND}). Writes
  * {@code report-SHA.md} and {@code report-SHA.html} into the output directory and the charts, as SVG
  * files, into {@code RUN/charts/}; the HTML carries the charts inline and stands alone.
  *
@@ -36,6 +37,8 @@ public final class ReportBuilder {
     private ReportBuilder() {}
 
     public static final String CHARTS_DIR = "charts";
+    /** The {@code kind} of the JSON that {@code make bench-peers} writes (socklab.peers.BenchPeersCommand). */
+    public static final String PEERS_KIND = "socklab.bench-peers";
 
     /** The two files written. */
     public record Report(Path markdown, Path html, List<ReportSection> sections) {}
@@ -46,6 +49,7 @@ public final class ReportBuilder {
         List<Loaded> results = new ArrayList<>();
         List<JsonNode> jmh = new ArrayList<>();
         List<String> ffi = new ArrayList<>();
+        List<JsonNode> peers = new ArrayList<>();
         List<String> skipped = new ArrayList<>();
         for (Path file : files(runDir)) {
             String name = file.getFileName().toString();
@@ -55,7 +59,9 @@ public final class ReportBuilder {
                 ffi.add(read(file));
             } else if (name.endsWith(".json")) {
                 JsonNode doc = readTree(file);
-                if (doc.isObject() && doc.hasNonNull("experiment")) {
+                if (doc.isObject() && doc.path("kind").asText().equals(PEERS_KIND)) {
+                    peers.add(doc);
+                } else if (doc.isObject() && doc.hasNonNull("experiment")) {
                     results.add(new Loaded(doc.get("experiment").asText(), file,
                             doc.has("result") ? ResultFile.JSON.convertValue(doc, ResultFile.class) : null, doc));
                 } else {
@@ -72,6 +78,9 @@ public final class ReportBuilder {
         List<ReportSection> sections = new ArrayList<>();
         for (Loaded l : results) {
             sections.add(section(l, charts));
+        }
+        if (!peers.isEmpty()) {
+            sections.add(ExternalParts.peers(peers));
         }
         if (!ffi.isEmpty()) {
             sections.add(ExternalParts.ffi(ffi));
