@@ -63,17 +63,25 @@ class ServerAllocationTest {
         }
     }
 
-    /** The heap size of one segment slice, measured on this thread with every slice kept alive. */
+    /**
+     * The heap size of one segment slice, measured on this thread with every slice kept alive. The
+     * smallest of several rounds: the first ones may also count what the interpreter allocates around
+     * the call, and one such inflated figure once made a 40-byte-per-request round fail.
+     */
     private static double bytesPerSlice(com.sun.management.ThreadMXBean threads) {
         MemorySegment segment = Arena.ofAuto().allocate(64);
-        MemorySegment[] kept = new MemorySegment[1000];
-        long before = threads.getCurrentThreadAllocatedBytes();
-        for (int i = 0; i < kept.length; i++) {
-            kept[i] = segment.asSlice(i % 8, 8);
+        double smallest = Double.MAX_VALUE;
+        for (int round = 0; round < 20; round++) {
+            MemorySegment[] kept = new MemorySegment[1000];
+            long before = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < kept.length; i++) {
+                kept[i] = segment.asSlice(i % 8, 8);
+            }
+            double perSlice = (threads.getCurrentThreadAllocatedBytes() - before) / (double) kept.length;
+            assertTrue(kept[kept.length - 1].byteSize() == 8 && perSlice >= 16, "measured " + perSlice + " bytes per slice");
+            smallest = Math.min(smallest, perSlice);
         }
-        double perSlice = (threads.getCurrentThreadAllocatedBytes() - before) / (double) kept.length;
-        assertTrue(kept[kept.length - 1].byteSize() == 8 && perSlice >= 16, "measured " + perSlice + " bytes per slice");
-        return perSlice;
+        return smallest;
     }
 
     /** Sends one request and reads its response whole: {@code length} bytes, or (when -1) up to the hello body. */
