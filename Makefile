@@ -19,6 +19,8 @@ RESULTS ?= results
 # The fuzzer in make test (socklab.http.FuzzTest): how many inputs, from which seed (empty: the test's defaults, 100000 and a fixed seed).
 FUZZ_INPUTS ?=
 FUZZ_SEED ?=
+# Connect/request/close cycles per model in socklab.server.LeakTest (empty: the test's default, 10000; the issue's full run: 1000000).
+LEAK_CYCLES ?=
 
 export JAVA_HOME := $(shell JAVA_HOME='$(JAVA_HOME)' scripts/find-jdk.sh 2>/dev/null)
 ifeq ($(JAVA_HOME),)
@@ -99,7 +101,7 @@ build: native
 	$(MAVEN) package -DskipTests
 
 test: native
-	$(MAVEN) $(if $(FUZZ_INPUTS),-Dsocklab.fuzz.inputs=$(FUZZ_INPUTS)) $(if $(FUZZ_SEED),-Dsocklab.fuzz.seed=$(FUZZ_SEED)) verify
+	$(MAVEN) $(if $(FUZZ_INPUTS),-Dsocklab.fuzz.inputs=$(FUZZ_INPUTS)) $(if $(FUZZ_SEED),-Dsocklab.fuzz.seed=$(FUZZ_SEED)) $(if $(LEAK_CYCLES),-Dsocklab.leak.cycles=$(LEAK_CYCLES)) verify
 	scripts/check-launcher.sh
 
 # The main job: the FFI cost table (bench-ffi), every experiment (socklab experiment all: each in a JVM

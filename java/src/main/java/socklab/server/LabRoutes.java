@@ -44,8 +44,18 @@ final class LabRoutes {
                 .get("/stats", (request, response) -> stats(server, response));
     }
 
+    /** {@code /work}'s {@code us}, capped: one request cannot hold a thread's CPU longer than {@value #MAX_WORK_MICROS} µs. */
+    static long workMicros(HttpRequest request) {
+        return Math.min(request.queryLong("us", 0), MAX_WORK_MICROS);
+    }
+
+    /** {@code /sleep}'s {@code ms}, capped: one request cannot hold a thread longer than {@value #MAX_SLEEP_MILLIS} ms. */
+    static long sleepMillis(HttpRequest request) {
+        return Math.min(request.queryLong("ms", 0), MAX_SLEEP_MILLIS);
+    }
+
     private static void work(HttpRequest request, HttpResponse response) {
-        long micros = Math.min(request.queryLong("us", 0), MAX_WORK_MICROS);
+        long micros = workMicros(request);
         long deadline = System.nanoTime() + micros * 1000;
         long x = deadline;
         while (System.nanoTime() - deadline < 0) {
@@ -60,7 +70,7 @@ final class LabRoutes {
     }
 
     private static void sleep(HttpRequest request, HttpResponse response) {
-        long millis = Math.min(request.queryLong("ms", 0), MAX_SLEEP_MILLIS);
+        long millis = sleepMillis(request);
         try {
             Thread.sleep(millis);
         } catch (InterruptedException e) {

@@ -84,6 +84,27 @@ class ProcessGroupTest {
         return group;
     }
 
+    /**
+     * Children are spawned without a shell: posix_spawnp with an argv. Each worker is this JVM's direct
+     * child (no /bin/sh in between), its argv[0] is this JVM's java binary, and its last argument, the
+     * worker's JSON with quotes and braces a shell would have interpreted, arrives as one argument, byte for byte.
+     */
+    @Test
+    void workersAreSpawnedFromAnArgvWithoutAShell() throws Exception {
+        start(Model.REUSEPORT, 2);
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        for (int pid : group.pids()) {
+            List<String> argv = List.of(Files.readString(Path.of("/proc/" + pid + "/cmdline")).split("\0"));
+            assertEquals(java, argv.getFirst(), "argv[0] is the java binary: " + argv);
+            assertEquals(WorkerMain.class.getName(), argv.get(argv.size() - 2), "argv: " + argv);
+            JsonNode args = JSON.readTree(argv.getLast());
+            assertTrue(args.isObject() && argv.getLast().contains("\""), "the worker's JSON, quotes and all, as one argument: " + argv.getLast());
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            long parent = Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[1]);
+            assertEquals(ProcessHandle.current().pid(), parent, "the worker is this JVM's own child, not a shell's");
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(names = {"SHARED_ACCEPT", "REUSEPORT", "CLUSTER"})
     void everyProcessServesStatsShowsThemAllAndEachHoldsOnlyItsDescriptors(Model model) throws Throwable {
