@@ -41,6 +41,21 @@ public final class CommentsOptions {
     private static final List<String> NEED_DATA_DIR = List.of("--require-idempotency-key", "--idempotency-ttl",
             "--fault-drop", "--fault-delay", "--fault-delay-for", "--seed");
 
+    /** True when --data-dir was given: the comments API is on. */
+    boolean enabled() {
+        return dataDir != null;
+    }
+
+    /** A flag that only the comments API uses, given without --data-dir, is a usage error. */
+    void refuseFlagsWithoutDataDir() {
+        CommandLine cli = mixee.commandLine();
+        for (String flag : NEED_DATA_DIR) {
+            if (cli.getParseResult().hasMatchedOption(flag)) {
+                throw new CommandLine.ParameterException(cli, flag + " applies to the comments API: give --data-dir DIR too");
+            }
+        }
+    }
+
     /** The comments service and its routes, or nothing. */
     public record Comments(CommentService service, Consumer<Router> routes) implements AutoCloseable {
         @Override
@@ -58,11 +73,7 @@ public final class CommentsOptions {
     Comments open(int connections) {
         CommandLine cli = mixee.commandLine();
         if (dataDir == null) {
-            for (String flag : NEED_DATA_DIR) {
-                if (cli.getParseResult().hasMatchedOption(flag)) {
-                    throw new CommandLine.ParameterException(cli, flag + " applies to the comments API: give --data-dir DIR too");
-                }
-            }
+            refuseFlagsWithoutDataDir();
             return new Comments(null, router -> { });
         }
         CommentsConfig config;

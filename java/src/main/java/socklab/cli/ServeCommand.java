@@ -95,11 +95,11 @@ public final class ServeCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         ServerConfig config = config();
         if (processes != null) {
-            if (comments.dataDir != null) {
+            if (comments.enabled()) {
                 throw new CommandLine.ParameterException(spec.commandLine(),
                         "--data-dir serves the comments API from one process: drop --processes, or run one serve per process on the same --data-dir");
             }
-            comments.open(0).close(); // no database: this only refuses comments flags given without --data-dir
+            comments.refuseFlagsWithoutDataDir();
             return serveGroup(groupConfig(config));
         }
         try (CommentsOptions.Comments api = comments.open(config.workers() + 1)) {
