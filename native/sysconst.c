@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/inet_diag.h>
+#include <linux/membarrier.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
@@ -31,6 +32,7 @@
 #include <sys/prctl.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -77,9 +79,11 @@ static void socket_options(void) {
     CONST("SocketOptions", SO_RCVBUF); CONST("SocketOptions", SO_KEEPALIVE); CONST("SocketOptions", SO_LINGER);
     CONST("SocketOptions", SO_REUSEPORT); CONST("SocketOptions", SO_ACCEPTCONN);
     CONST("SocketOptions", SO_INCOMING_CPU); CONST("SocketOptions", SO_ATTACH_REUSEPORT_CBPF);
+    CONST("SocketOptions", SO_ATTACH_FILTER);
     CONST("SocketOptions", TCP_NODELAY); CONST("SocketOptions", TCP_DEFER_ACCEPT);
     CONST("SocketOptions", TCP_INFO); CONST("SocketOptions", TCP_FASTOPEN); CONST("SocketOptions", IPV6_V6ONLY);
-    CONST("SocketOptions", BPF_LD); CONST("SocketOptions", BPF_W); CONST("SocketOptions", BPF_ABS);
+    CONST("SocketOptions", BPF_LD); CONST("SocketOptions", BPF_W); CONST("SocketOptions", BPF_B); CONST("SocketOptions", BPF_ABS);
+    CONST("SocketOptions", BPF_JMP); CONST("SocketOptions", BPF_JSET);
     CONST("SocketOptions", BPF_ALU); CONST("SocketOptions", BPF_MOD); CONST("SocketOptions", BPF_K);
     CONST("SocketOptions", BPF_RET); CONST("SocketOptions", BPF_A);
     CONST("SocketOptions", SKF_AD_OFF); CONST("SocketOptions", SKF_AD_CPU);
@@ -219,6 +223,10 @@ static void inet_diag(void) {
     OFFSET(struct inet_diag_bc_op, "inet_diag_bc_op", no);
 }
 
+static void membarrier(void) {
+    CONST("Membarrier", MEMBARRIER_CMD_GLOBAL); CONST("Membarrier", SYS_membarrier);
+}
+
 int main(void) {
     errno_values();
     sockets();
@@ -227,6 +235,7 @@ int main(void) {
     resource_limits();
     fd_passing();
     processes();
+    membarrier();
     epoll();
     netlink();
     inet_diag();

@@ -14,8 +14,9 @@ import static socklab.sys.Libc.C_POINTER;
 
 /**
  * setsockopt(2) and getsockopt(2): int options by name ({@link SocketOption}), SO_LINGER, TCP_INFO,
- * and a classic BPF program for SO_ATTACH_REUSEPORT_CBPF. Set-up calls: they allocate a small
- * confined arena per call, which is fine off the hot path.
+ * and two classic BPF programs: one for SO_ATTACH_REUSEPORT_CBPF, one for SO_ATTACH_FILTER that a
+ * stopping server puts on its listeners. Set-up and stop calls: they allocate a small confined arena
+ * per call, which is fine off the hot path.
  */
 public final class SocketOptions {
     private SocketOptions() {}
@@ -29,6 +30,7 @@ public final class SocketOptions {
     public static final int SO_KEEPALIVE = 9;
     public static final int SO_LINGER = 13;
     public static final int SO_REUSEPORT = 15;
+    public static final int SO_ATTACH_FILTER = 26;
     public static final int SO_ACCEPTCONN = 30;
     public static final int SO_INCOMING_CPU = 49;
     public static final int SO_ATTACH_REUSEPORT_CBPF = 51;
@@ -38,10 +40,13 @@ public final class SocketOptions {
     public static final int TCP_FASTOPEN = 23;
     public static final int IPV6_V6ONLY = 26;
 
-    // Classic BPF opcodes (linux/filter.h, linux/bpf_common.h) for the reuseport CPU program.
+    // Classic BPF opcodes (linux/filter.h, linux/bpf_common.h) for the two programs below.
     public static final int BPF_LD = 0x00;
     public static final int BPF_W = 0x00;
+    public static final int BPF_B = 0x10;
     public static final int BPF_ABS = 0x20;
+    public static final int BPF_JMP = 0x05;
+    public static final int BPF_JSET = 0x40;
     public static final int BPF_ALU = 0x04;
     public static final int BPF_MOD = 0x90;
     public static final int BPF_K = 0x00;
@@ -49,6 +54,12 @@ public final class SocketOptions {
     public static final int BPF_A = 0x10;
     public static final int SKF_AD_OFF = -0x1000;
     public static final int SKF_AD_CPU = 36;
+    /** The byte of the TCP header that holds the flags, and the SYN bit in it (RFC 9293 3.1). */
+    private static final int TCP_FLAGS_OFFSET = 13;
+    private static final int TCP_FLAG_SYN = 0x02;
+    /** A socket filter's verdict: keep the whole packet, or drop it. */
+    private static final int KEEP_PACKET = -1;
+    private static final int DROP_PACKET = 0;
 
     /** <pre>struct linger { int l_onoff; int l_linger; };</pre> */
     public static final StructLayout LINGER = MemoryLayout.structLayout(
@@ -159,23 +170,51 @@ public final class SocketOptions {
         if (groupSize < 1) {
             throw new IllegalArgumentException("reuseport group size must be >= 1, got " + groupSize);
         }
+        attach(fd, SO_ATTACH_REUSEPORT_CBPF, "SO_ATTACH_REUSEPORT_CBPF", new int[][] {
+                {BPF_LD | BPF_W | BPF_ABS, 0, 0, SKF_AD_OFF + SKF_AD_CPU},
+                {BPF_ALU | BPF_MOD | BPF_K, 0, 0, groupSize},
+                {BPF_RET | BPF_A, 0, 0, 0}});
+    }
+
+    /**
+     * Attaches to a listening socket the socket filter {@code ldb [13]; jset #SYN, drop; ret keep;
+     * drop: ret 0}: every segment with SYN set is dropped, everything else passes. TCP runs a
+     * socket's filter on each segment it delivers to the socket (tcp_filter, with the segment seen
+     * from its TCP header on, so byte 13 is the flags) before the SYN creates a request or the ACK
+     * completes one (the listener's filter is consulted for that ACK too). So no new handshake starts,
+     * while those in progress complete: a connecting client hears nothing, retransmits its SYN after
+     * 1 s, and by then meets a closed port (a refusal, ECONNREFUSED) instead of a reset. Connections
+     * accepted afterwards inherit the filter; an established connection never receives a SYN that
+     * matters (only a stray one, answered by a challenge ACK), so it costs them nothing but the run
+     * of four instructions per segment. Linux >= 2.2; for IPv4 and IPv6 alike.
+     */
+    public static void attachSynDropFilter(int fd) {
+        attach(fd, SO_ATTACH_FILTER, "SO_ATTACH_FILTER", new int[][] {
+                {BPF_LD | BPF_B | BPF_ABS, 0, 0, TCP_FLAGS_OFFSET},
+                {BPF_JMP | BPF_JSET | BPF_K, 1, 0, TCP_FLAG_SYN},
+                {BPF_RET | BPF_K, 0, 0, KEEP_PACKET},
+                {BPF_RET | BPF_K, 0, 0, DROP_PACKET}});
+    }
+
+    /** setsockopt(fd, SOL_SOCKET, option, &amp;sock_fprog) for {@code code, jt, jf, k} instructions. */
+    private static void attach(int fd, int option, String name, int[][] instructions) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment filter = arena.allocate(SOCK_FILTER, 3);
-            instruction(filter, 0, BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_CPU);
-            instruction(filter, 1, BPF_ALU | BPF_MOD | BPF_K, groupSize);
-            instruction(filter, 2, BPF_RET | BPF_A, 0);
+            MemorySegment filter = arena.allocate(SOCK_FILTER, instructions.length);
+            for (int i = 0; i < instructions.length; i++) {
+                instruction(filter, i, instructions[i]);
+            }
             MemorySegment program = arena.allocate(SOCK_FPROG);
-            program.set(ValueLayout.JAVA_SHORT, SOCK_FPROG.byteOffset(groupElement("len")), (short) 3);
+            program.set(ValueLayout.JAVA_SHORT, SOCK_FPROG.byteOffset(groupElement("len")), (short) instructions.length);
             program.set(ValueLayout.ADDRESS, SOCK_FPROG.byteOffset(groupElement("filter")), filter);
-            set(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, "SO_ATTACH_REUSEPORT_CBPF", program);
+            set(fd, SOL_SOCKET, option, name, program);
         }
     }
 
-    private static void instruction(MemorySegment filter, int index, int code, int k) {
+    private static void instruction(MemorySegment filter, int index, int[] codeJtJfK) {
         long base = index * SOCK_FILTER.byteSize();
-        filter.set(ValueLayout.JAVA_SHORT, base + SOCK_FILTER.byteOffset(groupElement("code")), (short) code);
-        filter.set(ValueLayout.JAVA_BYTE, base + SOCK_FILTER.byteOffset(groupElement("jt")), (byte) 0);
-        filter.set(ValueLayout.JAVA_BYTE, base + SOCK_FILTER.byteOffset(groupElement("jf")), (byte) 0);
-        filter.set(ValueLayout.JAVA_INT, base + SOCK_FILTER.byteOffset(groupElement("k")), k);
+        filter.set(ValueLayout.JAVA_SHORT, base + SOCK_FILTER.byteOffset(groupElement("code")), (short) codeJtJfK[0]);
+        filter.set(ValueLayout.JAVA_BYTE, base + SOCK_FILTER.byteOffset(groupElement("jt")), (byte) codeJtJfK[1]);
+        filter.set(ValueLayout.JAVA_BYTE, base + SOCK_FILTER.byteOffset(groupElement("jf")), (byte) codeJtJfK[2]);
+        filter.set(ValueLayout.JAVA_INT, base + SOCK_FILTER.byteOffset(groupElement("k")), codeJtJfK[3]);
     }
 }

@@ -34,7 +34,7 @@ class HeaderConstantsTest {
     private static final List<Class<?>> CONSTANT_CLASSES =
             List.of(Errno.class, Sockets.class, SockAddr.class, SocketOptions.class, Fd.class, Epoll.class, TcpInfo.class,
                     Netlink.class, InetDiag.class, ResourceLimits.class,
-                    FdPassing.class, Processes.class);
+                    FdPassing.class, Processes.class, Membarrier.class);
 
     /** Every struct layout the layer passes to the kernel. */
     private static final List<MemoryLayout> LAYOUTS = List.of(
