@@ -88,6 +88,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--linger-ms", description = "after a closing response, drain the client's input this long (default: ${DEFAULT-VALUE})")
     long lingerMillis = HttpLimits.DEFAULTS.lingerMillis();
 
+    @Option(names = "--drain-ms", description = "when stopping, keep a connection with no request in progress open this long "
+            + "for one more, answered with Connection: close (default: ${DEFAULT-VALUE})")
+    long drainMillis = HttpLimits.DEFAULTS.drainMillis();
+
     @CommandLine.Mixin
     CommentsOptions comments;
 
@@ -195,7 +199,7 @@ public final class ServeCommand implements Callable<Integer> {
                     .withAddress(host, port)
                     .withBacklog(backlog)
                     .withBinding(binding)
-                    .withLimits(new HttpLimits(maxHeadBytes, maxBodyBytes, idleTimeoutMillis, headerTimeoutMillis, lingerMillis));
+                    .withLimits(new HttpLimits(maxHeadBytes, maxBodyBytes, idleTimeoutMillis, headerTimeoutMillis, lingerMillis, drainMillis));
             config = workers != null ? config.withWorkers(workers) : processes != null ? config.withWorkers(1) : config;
             config = accept == null ? config : config.withAccept(AcceptMode.byName(accept));
             return steer == null ? config : config.withSteer(Steer.byName(steer));

@@ -22,7 +22,9 @@ public final class ConnectionTimers {
         /** A body arriving or a response leaving: idle timeout, restarted whenever bytes move. */
         PROGRESS,
         /** Discarding input before the close: linger time; not extended. */
-        LINGER
+        LINGER,
+        /** The server is stopping and no request is in progress: drain time for one more; not extended. */
+        DRAIN
     }
 
     private final long[] durations = new long[Wait.values().length];
@@ -34,11 +36,12 @@ public final class ConnectionTimers {
         durations[Wait.IDLE.ordinal()] = TimeUnit.MILLISECONDS.toNanos(limits.idleTimeoutMillis());
         durations[Wait.PROGRESS.ordinal()] = TimeUnit.MILLISECONDS.toNanos(limits.idleTimeoutMillis());
         durations[Wait.LINGER.ordinal()] = TimeUnit.MILLISECONDS.toNanos(limits.lingerMillis());
+        durations[Wait.DRAIN.ordinal()] = TimeUnit.MILLISECONDS.toNanos(limits.drainMillis());
     }
 
     /**
      * Puts {@code c} in the list for {@code wait}. A change of wait starts a new deadline; staying in
-     * IDLE or PROGRESS restarts it when the connection made progress; HEAD and LINGER are never extended.
+     * IDLE or PROGRESS restarts it when the connection made progress; HEAD, LINGER and DRAIN are never extended.
      */
     void schedule(HttpConnection c, Wait wait, boolean progress, long now) {
         if (wait == c.timerWait && !(progress && (wait == Wait.IDLE || wait == Wait.PROGRESS))) {

@@ -126,13 +126,6 @@ public final class HttpConnection {
         }
     }
 
-    /** The loop is stopping: a connection with nothing in progress is closed now, the others after their response. */
-    public void closeIfIdle() {
-        if (state == State.READING && in.isEmpty() && out.isEmpty()) {
-            close();
-        }
-    }
-
     /** Whether the connection has closed its descriptor. */
     public boolean isClosed() {
         return state == State.CLOSED;
@@ -175,7 +168,9 @@ public final class HttpConnection {
             case LINGERING -> Wait.LINGER;
             case RESPONDING -> Wait.PROGRESS;
             case READING -> out.unwritten() > 0 || in.inBody() ? Wait.PROGRESS
-                    : !in.isEmpty() || requestsOnConnection == 0 ? Wait.HEAD : Wait.IDLE;
+                    : !in.isEmpty() ? Wait.HEAD
+                    : host.stopping() ? Wait.DRAIN // see HttpLimits.drainMillis
+                    : requestsOnConnection == 0 ? Wait.HEAD : Wait.IDLE;
         };
     }
 
@@ -185,6 +180,9 @@ public final class HttpConnection {
             error(HttpStatus.REQUEST_TIMEOUT, waited == Wait.HEAD
                     ? "the request head took longer than " + limits.headerTimeoutMillis() + " ms"
                     : "the request body stalled for " + limits.idleTimeoutMillis() + " ms");
+            drive();
+        } else if (waited == Wait.DRAIN && state == State.READING) {
+            state = State.LINGERING; // no request came while the server stops: FIN first, then discard what crosses it
             drive();
         } else if (state != State.HANDLING) {
             close(); // idle keep-alive, a new connection that sent nothing, a stalled response, lingering done

@@ -14,12 +14,24 @@ package socklab.http;
  *                            reading and discarding what the client still sends before it closes, so
  *                            that unread input does not turn the close into a reset that can destroy
  *                            the response (nginx's lingering close)
+ * @param drainMillis         once the server is stopping, how long a connection with no request in
+ *                            progress stays open for one more: a request already on its way is then
+ *                            answered (with {@code Connection: close}) instead of crossing the close.
+ *                            After it the server closes its side first (FIN) and discards what still
+ *                            comes, as in a lingering close, so a late request ends in an end of
+ *                            stream, never a reset. HTTP/1.1 has no way to tell an idle client not to
+ *                            send; the grace only makes the race rare (nginx closes idle connections
+ *                            at once; Envoy's drain time is the same idea, 600 s by default)
  */
 public record HttpLimits(int maxHeadBytes, long maxBodyBytes, long idleTimeoutMillis, long headerTimeoutMillis,
-                         long lingerMillis) {
+                         long lingerMillis, long drainMillis) {
 
-    /** 8 KiB head and 1 MiB body; nginx's keepalive_timeout (75 s), client_header_timeout (60 s), lingering_timeout (5 s). */
-    public static final HttpLimits DEFAULTS = new HttpLimits(8192, 1 << 20, 75_000, 60_000, 5_000);
+    /**
+     * 8 KiB head and 1 MiB body; nginx's keepalive_timeout (75 s), client_header_timeout (60 s),
+     * lingering_timeout (5 s); a drain of 1 s, a long time for a request already sent on loopback or
+     * a LAN, short enough for an interactive Ctrl-C.
+     */
+    public static final HttpLimits DEFAULTS = new HttpLimits(8192, 1 << 20, 75_000, 60_000, 5_000, 1_000);
 
     /** Bytes of input room beyond the head limit: the start of a body or of the next pipelined request. */
     private static final int INPUT_SLACK = 4096;
@@ -31,6 +43,7 @@ public record HttpLimits(int maxHeadBytes, long maxBodyBytes, long idleTimeoutMi
         require(idleTimeoutMillis >= 1, "--idle-timeout-ms must be >= 1 ms, got " + idleTimeoutMillis);
         require(headerTimeoutMillis >= 1, "--header-timeout-ms must be >= 1 ms, got " + headerTimeoutMillis);
         require(lingerMillis >= 1, "--linger-ms must be >= 1 ms, got " + lingerMillis);
+        require(drainMillis >= 1, "--drain-ms must be >= 1 ms, got " + drainMillis);
     }
 
     private static void require(boolean ok, String message) {

@@ -290,14 +290,18 @@ final class EventLoop implements ConnectionHost {
         c.abort();
     }
 
-    /** The server is stopping: read what has arrived, then close every connection with nothing in progress. */
+    /**
+     * The server is stopping: read what has arrived. The server said {@code closing} before, so from
+     * this pass on a connection with a request in progress closes after its response, and one with
+     * none waits for one more until the drain time is up (HttpLimits.drainMillis), then closes its
+     * side first. The loop ends when the last has closed.
+     */
     private void drain() {
         draining = true;
         for (HttpConnection c : byFd) {
             if (c != null && !c.isClosed()) {
                 try {
                     c.onEvent(Epoll.EPOLLIN);
-                    c.closeIfIdle();
                 } catch (RuntimeException e) {
                     internalError(c, e);
                 }

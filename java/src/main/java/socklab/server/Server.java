@@ -23,11 +23,16 @@ import socklab.sys.Sockets;
  * ({@link socklab.http.HttpConnection}), the {@link BlockingAccepter} and the {@link WorkerPool}; a
  * model's class only says who accepts, who reads and who handles.
  *
- * <p>Stopping ({@link #close}) goes in the same order for all: stop taking connections (wake blocked
- * accepters by shutting the listening sockets down; have each loop stop watching its listener and
- * confirm), close the listening sockets, then let every loop answer the requests it has in flight,
- * close its connections and end; then end the worker pool; finally, with no thread left that could
- * signal a loop, close the loops' eventfds and epoll instances. No descriptor or thread is left behind.
+ * <p>Stopping ({@link #close}) goes in the same order for all. From its start every response says
+ * {@code Connection: close}. Then the door shuts without dropping anyone already inside
+ * ({@link AcceptQueueDrain}): no new handshake starts, and the accepting threads go on until the
+ * kernel's accept queues are empty. Then the server stops taking connections (wakes blocked accepters
+ * by shutting the listening sockets down; has each loop stop watching its listener and confirm) and
+ * closes the listening sockets, which resets nobody now. Then every loop answers the requests it has
+ * in flight, gives idle connections the drain time for one more request, closes them and ends; then
+ * the worker pool ends; finally, with no thread left that could signal a loop, the loops' eventfds
+ * and epoll instances close. No descriptor or thread is left behind. After a failure the door step is
+ * skipped: a broken server stops at once.
  */
 public abstract class Server implements AutoCloseable {
     private static final long THREAD_START_MILLIS = 10_000;
@@ -45,6 +50,7 @@ public abstract class Server implements AutoCloseable {
     private WorkerPool pool;
     private InetSocketAddress address;
     private final AtomicBoolean closing = new AtomicBoolean();
+    private volatile boolean serving; // every thread started: the door step has someone to accept
     private volatile boolean stopping;
     private final CountDownLatch closed = new CountDownLatch(1);
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -89,6 +95,7 @@ public abstract class Server implements AutoCloseable {
                 server.pool.start();
             }
             server.awaitThreads();
+            server.serving = true;
         } catch (RuntimeException | Error e) {
             server.close();
             throw e;
@@ -268,6 +275,9 @@ public abstract class Server implements AutoCloseable {
         try {
             loops.forEach(EventLoop::closing);
             stopping = true;
+            if (serving && failure.get() == null) {
+                drainAcceptQueues();
+            }
             accepters.forEach(BlockingAccepter::stopping);
             if (!accepters.isEmpty()) {
                 listeners.forEach(fd -> sys.shutdown(fd, Sockets.SHUT_RDWR));
@@ -296,6 +306,26 @@ public abstract class Server implements AutoCloseable {
             Thread.currentThread().interrupt();
         } finally {
             closed.countDown();
+        }
+    }
+
+    /**
+     * Shuts the door and waits until the accepting threads have taken what the kernel queued
+     * ({@link AcceptQueueDrain}); says on stderr what was served meanwhile, or what the close will
+     * reset. A cluster worker has no listener (its parent accepts) and nothing to do here. If the
+     * kernel refuses a step, the stop goes on as before that step existed, and says so.
+     */
+    private void drainAcceptQueues() throws InterruptedException {
+        if (listeners.isEmpty() && sharedListeners.isEmpty()) {
+            return;
+        }
+        try (AcceptQueueDrain drain = AcceptQueueDrain.begin(listeners, sharedListeners, address.getPort(), System.nanoTime())) {
+            String outcome = drain.await();
+            if (outcome != null) {
+                System.err.println("socklab: " + outcome);
+            }
+        } catch (RuntimeException e) {
+            System.err.println("socklab: " + AcceptQueueDrain.failed(e));
         }
     }
 

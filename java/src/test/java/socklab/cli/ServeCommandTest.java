@@ -60,7 +60,8 @@ class ServeCommandTest {
             "--host localhost                  | --host must be an IP address",
             "--binding nope                    | unknown binding 'nope'",
             "--port 70000                      | --port must be 0..65535",
-            "--max-head-bytes 10               | --max-head-bytes must be 256..1048576"})
+            "--max-head-bytes 10               | --max-head-bytes must be 256..1048576",
+            "--drain-ms 0                      | --drain-ms must be >= 1 ms, got 0"})
     void badValueIsOneLineNamingItThenUsageAndExitTwo(String args, String expected) {
         CliRun run = CliRun.of(("serve " + args.trim()).split(" "));
         assertEquals(2, run.exit());

@@ -26,7 +26,7 @@ import socklab.http.HttpLimits;
  */
 class LoopFailureTest {
     static Stream<ServerConfig> models() {
-        return CheckedServer.everyModel(new HttpLimits(8192, 1 << 20, 10_000, 10_000, 2_000)).stream();
+        return CheckedServer.everyModel(new HttpLimits(8192, 1 << 20, 10_000, 10_000, 2_000, 1_000)).stream();
     }
 
     private Server server;

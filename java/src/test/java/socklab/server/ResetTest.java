@@ -42,7 +42,7 @@ class ResetTest {
     private static final MemorySegment BIG_BODY = ARENA.allocate(BIG);
 
     static Stream<ServerConfig> models() {
-        return CheckedServer.everyModel(new HttpLimits(8192, 1 << 20, 10_000, 10_000, 2_000)).stream();
+        return CheckedServer.everyModel(new HttpLimits(8192, 1 << 20, 10_000, 10_000, 2_000, 1_000)).stream();
     }
 
     @AfterAll

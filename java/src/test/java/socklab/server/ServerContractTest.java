@@ -42,8 +42,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @ParameterizedClass(name = "{0}")
 @MethodSource("variants")
 class ServerContractTest {
-    /** Roomy timeouts: no test here waits for them except the one that shortens them on purpose. */
-    static final HttpLimits TEST_LIMITS = new HttpLimits(8192, 1 << 20, 10_000, 10_000, 2_000);
+    /**
+     * Roomy timeouts: no test here waits for them except those that shorten them on purpose. The
+     * drain time (10 s) is the margin for a request sent while the server stops to reach it.
+     */
+    static final HttpLimits TEST_LIMITS = new HttpLimits(8192, 1 << 20, 10_000, 10_000, 2_000, 10_000);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     static {
@@ -286,7 +289,7 @@ class ServerContractTest {
     void slowHeadsGet408AndIdleConnectionsAreClosed() {
         final long shortMillis = 400;
         server.close();
-        server = startServer(variant.config.withLimits(new HttpLimits(8192, 1 << 20, 10_000, shortMillis, 2_000)));
+        server = startServer(variant.config.withLimits(new HttpLimits(8192, 1 << 20, 10_000, shortMillis, 2_000, 1_000)));
         try (TestClient silent = client(); TestClient slow = client()) {
             slow.send("GET / HTTP/1.1\r\nHo");
             TestClient.Response r = slow.read();
@@ -295,7 +298,7 @@ class ServerContractTest {
             assertTrue(silent.closedByServer(), "a connection that never sends is closed after the header timeout");
         }
         server.close();
-        server = startServer(variant.config.withLimits(new HttpLimits(8192, 1 << 20, shortMillis, 10_000, 2_000)));
+        server = startServer(variant.config.withLimits(new HttpLimits(8192, 1 << 20, shortMillis, 10_000, 2_000, 1_000)));
         try (TestClient idle = client()) {
             long start = System.nanoTime(); // before the request, so before the server starts its idle clock
             assertEquals(200, idle.get("/").status());
@@ -305,11 +308,15 @@ class ServerContractTest {
         }
     }
 
+    /**
+     * A stop answers the request in flight and, on an idle keep-alive connection, the next request
+     * that comes within the drain time, both with {@code Connection: close}; then nothing listens.
+     */
     @Test
-    void shutdownAnswersTheRequestInFlightAndClosesTheRest() throws Exception {
+    void shutdownAnswersTheRequestInFlightAndTheNextOnAnIdleConnection() throws Exception {
+        Thread closer;
         try (TestClient idle = client()) {
             assertEquals(200, idle.get("/").status());
-            Thread closer;
             try (TestClient busy = client()) {
                 busy.send(TestClient.request("/block"));
                 assertTrue(Loopback.await(() -> server.workers().stream().mapToLong(w -> w.requests()).sum() == 2, 10),
@@ -321,14 +328,39 @@ class ServerContractTest {
                 assertEquals(200, r.status());
                 assertEquals("released\n", r.body());
                 assertEquals("close", r.header("Connection"), "a response during shutdown closes its connection");
-                assertTrue(busy.closedByServer());
-            } // closing ends the server's lingering close, which close() waits for
-            assertTrue(idle.closedByServer(), "an idle keep-alive connection is closed at shutdown");
+                assertTrue(busy.finishedByServer());
+            }
+            TestClient.Response late = idle.get("/");
+            assertEquals(200, late.status(), "a request on an idle connection during the drain time is answered");
+            assertEquals("close", late.header("Connection"));
+            assertTrue(idle.finishedByServer());
+        } // the client's close ends the server's lingering close, which close() waits for
+        closer.join(TimeUnit.SECONDS.toMillis(30));
+        assertTrue(!closer.isAlive(), "close() returned");
+        assertThrows(ConnectException.class, () -> new Socket(server.address().getAddress(), server.address().getPort()).close(),
+                "nothing listens any more");
+    }
+
+    /**
+     * A keep-alive connection that sends nothing while the server stops is closed once the drain time
+     * is over, not before, and gracefully (end of stream, not a reset).
+     */
+    @Test
+    void shutdownClosesASilentConnectionAfterTheDrainTime() throws Exception {
+        final long drainMillis = 300;
+        server.close();
+        server = startServer(variant.config.withLimits(new HttpLimits(8192, 1 << 20, 10_000, 10_000, 2_000, drainMillis)));
+        try (TestClient silent = client()) {
+            assertEquals(200, silent.get("/").status());
+            long start = System.nanoTime();
+            Thread closer = Thread.ofPlatform().start(server::close);
+            assertTrue(silent.finishedByServer(), "closed within 10 s");
+            long waited = System.nanoTime() - start;
+            assertTrue(waited >= TimeUnit.MILLISECONDS.toNanos(drainMillis), "closed " + waited + " ns after close() began: before the drain time");
+            silent.close(); // ends the server's lingering close
             closer.join(TimeUnit.SECONDS.toMillis(30));
             assertTrue(!closer.isAlive(), "close() returned");
         }
-        assertThrows(ConnectException.class, () -> new Socket(server.address().getAddress(), server.address().getPort()).close(),
-                "nothing listens any more");
     }
 
     @Test

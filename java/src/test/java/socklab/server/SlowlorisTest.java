@@ -39,7 +39,7 @@ class SlowlorisTest {
     static final int SLOW = 200;
     static final long HEADER_TIMEOUT_MILLIS = 2000;
     static final long LATE_MILLIS = 8000;
-    static final HttpLimits LIMITS = new HttpLimits(8192, 1 << 20, 10_000, HEADER_TIMEOUT_MILLIS, 2_000);
+    static final HttpLimits LIMITS = new HttpLimits(8192, 1 << 20, 10_000, HEADER_TIMEOUT_MILLIS, 2_000, 1_000);
     /** What the slow clients send, one byte a second: never complete within the timeout. */
     private static final byte[] HEAD = "GET / HTTP/1.1\r\nHost: socklab\r\nX-Slowloris: 1\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 

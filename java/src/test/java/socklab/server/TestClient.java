@@ -53,6 +53,11 @@ public final class TestClient implements Closeable {
         }
     }
 
+    /** The client's own port: how ss and sock_diag tell its connection from the others. */
+    public int localPort() {
+        return socket.getLocalPort();
+    }
+
     /** The bytes of {@code GET target} with the one header HTTP/1.1 requires. */
     public static String request(String target) {
         return "GET " + target + " HTTP/1.1\r\nHost: socklab\r\n\r\n";
@@ -97,6 +102,24 @@ public final class TestClient implements Closeable {
         int length = head ? 0 : Integer.parseInt(headers.getOrDefault("content-length", "0"));
         byte[] body = bytes(length);
         return new Response(Integer.parseInt(statusLine.substring(9, 12)), headers, new String(body, StandardCharsets.UTF_8));
+    }
+
+    /**
+     * True when the server closed its side gracefully: the next read sees end of stream within the
+     * timeout. A reset fails the test: it can destroy a response before the client reads it.
+     */
+    public boolean finishedByServer() {
+        try {
+            int b = in.read();
+            if (b >= 0) {
+                throw new AssertionError("expected the server to close, got more bytes starting with " + b);
+            }
+            return true;
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            throw new AssertionError("the server reset the connection instead of closing it: " + e, e);
+        }
     }
 
     /** True when the server closed its side: the next read sees end of stream (or a reset) within the timeout. */
