@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
+import socklab.server.AcceptQueueDrain;
 import socklab.server.Model;
 import socklab.server.ServerConfig;
 import socklab.sys.Epoll;
@@ -44,10 +45,14 @@ import socklab.sys.Spawn;
  * <p>Supervision: a worker that exits while the group runs is logged with its pid and wait status and
  * replaced after a back-off: {@value #FIRST_BACKOFF_MILLIS} ms, doubled for each exit in a row of a
  * worker that ran less than {@value #STABLE_MILLIS} ms, at most {@value #MAX_BACKOFF_MILLIS} ms.
- * {@link #close} stops the group: no more accepting (the parent closes its copy of the socket), cluster
- * connections already accepted are still handed out, then SIGTERM to every worker, each of which
- * answers what it has in flight and exits 0; a worker still running {@value #STOP_TIMEOUT_MILLIS} ms
- * later gets SIGKILL. A worker that fails while the group starts fails the start.
+ * {@link #close} stops the group without resetting a connection the kernel has accepted
+ * ({@link AcceptQueueDrain}): shared-accept: the parent shuts the door of the shared socket (no new
+ * handshakes), closes its copy and sends SIGTERM to every worker, each of which goes on accepting until
+ * the queue is empty, then answers what it has in flight and exits 0; reuseport: SIGTERM at once, each
+ * worker drains its own socket's queue; cluster: the parent shuts its socket's door, accepts until the
+ * queue is empty, closes it, still hands out what it accepted, then sends SIGTERM. A worker still
+ * running {@value #STOP_TIMEOUT_MILLIS} ms after SIGTERM gets SIGKILL. A worker that fails while the
+ * group starts fails the start.
  */
 public final class ProcessGroup implements AutoCloseable {
     static final long FIRST_BACKOFF_MILLIS = 100;
@@ -228,6 +233,7 @@ public final class ProcessGroup implements AutoCloseable {
 
     private boolean running; // every worker served once: from now on an exit is a crash, not a failed start
     private boolean stopping;
+    private AcceptQueueDrain acceptDrain; // cluster, while the primary takes what is queued before the socket closes
     private long drainDeadline;
     private long killDeadline; // 0 until SIGTERM went out
     private boolean killed;
@@ -332,6 +338,9 @@ public final class ProcessGroup implements AutoCloseable {
         if (stopping) {
             next = Math.min(next, killDeadline != 0 ? killDeadline : drainDeadline);
         }
+        if (acceptDrain != null) {
+            next = Math.min(next, now + TimeUnit.MILLISECONDS.toNanos(AcceptQueueDrain.POLL_MILLIS));
+        }
         long millis = next == Long.MAX_VALUE ? -1 : Math.max(0, Math.ceilDiv(next - now, 1_000_000L));
         if (anyStarting()) {
             millis = millis < 0 ? START_POLL_MILLIS : Math.min(millis, START_POLL_MILLIS);
@@ -425,27 +434,69 @@ public final class ProcessGroup implements AutoCloseable {
         }
     }
 
-    /** No more accepting; the cluster primary still hands out what it accepted before SIGTERM goes out. */
+    /** No more new connections; what the kernel accepted is still served (see the class comment). */
     private void beginStop(long now) {
         stopping = true;
         for (Worker w : workers) {
             w.respawnAt = 0;
         }
+        drainDeadline = now + TimeUnit.MILLISECONDS.toNanos(STOP_TIMEOUT_MILLIS);
+        try {
+            if (config.server().model() == Model.SHARED_ACCEPT) {
+                AcceptQueueDrain.shutDoors(List.of(socketFd));
+            } else if (primary != null) {
+                acceptDrain = AcceptQueueDrain.begin(List.of(socketFd), List.of(), address.getPort(), now);
+                return; // the socket closes once the primary has taken what is queued (advanceStop)
+            }
+        } catch (RuntimeException e) {
+            log.accept("socklab: serve: " + AcceptQueueDrain.failed(e));
+        }
+        stopAccepting();
+    }
+
+    /**
+     * The parent's copy of the socket goes. The workers of shared-accept hold their own copies (the
+     * last one to close resets what is still queued, which their stop waits for); a reuseport port
+     * holder is not needed any more; the cluster primary stops accepting first.
+     */
+    private void stopAccepting() {
         if (primary != null) {
             primary.stopAccepting();
         }
-        // The workers hold their own copies of a shared listener; the last one to close it resets what is
-        // still queued. A reuseport port holder is not needed any more.
         synchronized (fds) {
             Fd.close(socketFd);
             fds.remove((Integer) socketFd);
         }
         socketFd = -1;
-        drainDeadline = now + TimeUnit.MILLISECONDS.toNanos(STOP_TIMEOUT_MILLIS);
+    }
+
+    /** Cluster: true once the primary has accepted what was queued when the door shut (or the time is up). */
+    private boolean acceptQueueDrained(long now) {
+        if (acceptDrain == null) {
+            return true;
+        }
+        try {
+            if (!acceptDrain.drained() && !acceptDrain.timedOut(now)) {
+                return false;
+            }
+            String outcome = acceptDrain.outcome(now);
+            if (outcome != null) {
+                log.accept("socklab: serve: " + outcome);
+            }
+        } catch (RuntimeException e) {
+            log.accept("socklab: serve: " + AcceptQueueDrain.failed(e));
+        }
+        acceptDrain.close();
+        acceptDrain = null;
+        stopAccepting();
+        return true;
     }
 
     /** Moves the stop along; true once every worker has exited. */
     private boolean advanceStop(long now) {
+        if (!acceptQueueDrained(now)) {
+            return false;
+        }
         if (killDeadline == 0 && (primary == null || primary.idle() || now - drainDeadline > 0)) {
             signalAll(Processes.SIGTERM);
             killDeadline = now + TimeUnit.MILLISECONDS.toNanos(STOP_TIMEOUT_MILLIS) | 1;
@@ -494,6 +545,9 @@ public final class ProcessGroup implements AutoCloseable {
     }
 
     private void release() {
+        if (acceptDrain != null) {
+            acceptDrain.close();
+        }
         if (primary != null) {
             primary.close();
         }
