@@ -81,9 +81,14 @@ final class ChildServer implements AutoCloseable {
         process.destroyForcibly().waitFor();
     }
 
-    /** SIGTERM (serve stops cleanly), SIGKILL if it takes more than 10 s. */
+    /** SIGTERM (serve stops cleanly), SIGKILL if it takes more than 10 s; returns the exit status (137 after a SIGKILL). */
+    int terminate() {
+        Processes.stop(process, Duration.ofSeconds(10));
+        return process.exitValue();
+    }
+
     @Override
     public void close() {
-        Processes.stop(process, Duration.ofSeconds(10));
+        terminate();
     }
 }
