@@ -14,6 +14,7 @@ import socklab.proc.GroupConfig;
 import socklab.proc.ProcessGroup;
 import socklab.server.AcceptMode;
 import socklab.server.Model;
+import socklab.server.QueueAtStop;
 import socklab.server.Server;
 import socklab.server.ServerConfig;
 import socklab.server.Steer;
@@ -72,6 +73,11 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--steer", paramLabel = "HOW", description = "reuseport only: hash or cpu (default: hash)")
     String steer;
+
+    @Option(names = "--accept-queue-at-stop", paramLabel = "WHAT", defaultValue = "drain",
+            description = "at SIGTERM, the connections waiting in the accept queue: drain (serve them, then close the listener) "
+                    + "or reset (close it at once, as nginx and Node do) (default: ${DEFAULT-VALUE})")
+    String queueAtStop;
 
     @Option(names = "--max-head-bytes", description = "request line + headers; more gets 431 (default: ${DEFAULT-VALUE})")
     int maxHeadBytes = HttpLimits.DEFAULTS.maxHeadBytes();
@@ -202,6 +208,7 @@ public final class ServeCommand implements Callable<Integer> {
                     .withLimits(new HttpLimits(maxHeadBytes, maxBodyBytes, idleTimeoutMillis, headerTimeoutMillis, lingerMillis, drainMillis));
             config = workers != null ? config.withWorkers(workers) : processes != null ? config.withWorkers(1) : config;
             config = accept == null ? config : config.withAccept(AcceptMode.byName(accept));
+            config = config.withQueueAtStop(QueueAtStop.byName(queueAtStop));
             return steer == null ? config : config.withSteer(Steer.byName(steer));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cli, e.getMessage());

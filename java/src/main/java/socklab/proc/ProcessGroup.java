@@ -14,6 +14,7 @@ import java.util.function.Consumer;
 
 import socklab.server.AcceptQueueDrain;
 import socklab.server.Model;
+import socklab.server.QueueAtStop;
 import socklab.server.ServerConfig;
 import socklab.sys.Epoll;
 import socklab.sys.Fd;
@@ -122,6 +123,7 @@ public final class ProcessGroup implements AutoCloseable {
             group.release();
             throw e;
         }
+        group.prepareStop();
         group.thread.start();
         group.started.await();
         Throwable t = group.failure.get();
@@ -154,6 +156,17 @@ public final class ProcessGroup implements AutoCloseable {
         Epoll.add(epfd, controlFd, Epoll.EPOLLIN, CONTROL);
         if (server.model() == Model.CLUSTER) {
             primary = new ClusterPrimary(epfd, socketFd, LISTENER, CHANNEL, config.processes(), server.backlog());
+        }
+    }
+
+    /** The parent shuts the door of a shared or cluster socket: makes its first stop as quick as the next. */
+    private void prepareStop() {
+        Model model = config.server().model();
+        if (config.server().queueAtStop() == QueueAtStop.DRAIN && (model == Model.SHARED_ACCEPT || model == Model.CLUSTER)) {
+            String problem = AcceptQueueDrain.prepare(address.getPort());
+            if (problem != null) {
+                log.accept("socklab: serve: " + problem);
+            }
         }
     }
 
@@ -441,10 +454,11 @@ public final class ProcessGroup implements AutoCloseable {
             w.respawnAt = 0;
         }
         drainDeadline = now + TimeUnit.MILLISECONDS.toNanos(STOP_TIMEOUT_MILLIS);
+        boolean drain = config.server().queueAtStop() == QueueAtStop.DRAIN; // RESET: the socket closes at once, for comparison
         try {
-            if (config.server().model() == Model.SHARED_ACCEPT) {
+            if (drain && config.server().model() == Model.SHARED_ACCEPT) {
                 AcceptQueueDrain.shutDoors(List.of(socketFd));
-            } else if (primary != null) {
+            } else if (drain && primary != null) {
                 acceptDrain = AcceptQueueDrain.begin(List.of(socketFd), List.of(), address.getPort(), now);
                 return; // the socket closes once the primary has taken what is queued (advanceStop)
             }

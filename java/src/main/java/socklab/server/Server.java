@@ -32,7 +32,7 @@ import socklab.sys.Sockets;
  * in flight, gives idle connections the drain time for one more request, closes them and ends; then
  * the worker pool ends; finally, with no thread left that could signal a loop, the loops' eventfds
  * and epoll instances close. No descriptor or thread is left behind. After a failure the door step is
- * skipped: a broken server stops at once.
+ * skipped: a broken server stops at once; with {@link QueueAtStop#RESET} too, for comparison.
  */
 public abstract class Server implements AutoCloseable {
     private static final long THREAD_START_MILLIS = 10_000;
@@ -95,6 +95,7 @@ public abstract class Server implements AutoCloseable {
                 server.pool.start();
             }
             server.awaitThreads();
+            server.prepareStop();
             server.serving = true;
         } catch (RuntimeException | Error e) {
             server.close();
@@ -275,7 +276,7 @@ public abstract class Server implements AutoCloseable {
         try {
             loops.forEach(EventLoop::closing);
             stopping = true;
-            if (serving && failure.get() == null) {
+            if (serving && failure.get() == null && config.queueAtStop() == QueueAtStop.DRAIN) {
                 drainAcceptQueues();
             }
             accepters.forEach(BlockingAccepter::stopping);
@@ -306,6 +307,16 @@ public abstract class Server implements AutoCloseable {
             Thread.currentThread().interrupt();
         } finally {
             closed.countDown();
+        }
+    }
+
+    /** Makes the first stop as quick as the next ({@link AcceptQueueDrain#prepare}). */
+    private void prepareStop() {
+        if (config.queueAtStop() == QueueAtStop.DRAIN && !(listeners.isEmpty() && sharedListeners.isEmpty())) {
+            String problem = AcceptQueueDrain.prepare(address.getPort());
+            if (problem != null) {
+                System.err.println("socklab: " + problem);
+            }
         }
     }
 

@@ -21,9 +21,10 @@ import socklab.sys.Binding;
  * @param accept  shared-accept only: who takes connections off the shared socket
  * @param steer   reuseport only: how the kernel picks a socket of the group
  * @param limits  HTTP limits and timeouts
+ * @param queueAtStop what a stop does with connections waiting in the accept queues
  */
 public record ServerConfig(Model model, int workers, String host, int port, int backlog, String binding,
-                           AcceptMode accept, Steer steer, HttpLimits limits) {
+                           AcceptMode accept, Steer steer, HttpLimits limits, QueueAtStop queueAtStop) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     /** nginx's default backlog on Linux (NGX_LISTEN_BACKLOG). */
@@ -53,35 +54,39 @@ public record ServerConfig(Model model, int workers, String host, int port, int 
     public static ServerConfig of(Model model) {
         int workers = model == Model.SINGLE ? 1 : Runtime.getRuntime().availableProcessors();
         return new ServerConfig(model, workers, DEFAULT_HOST, 0, DEFAULT_BACKLOG, Binding.NAMES.getFirst(),
-                DEFAULT_ACCEPT, Steer.HASH, HttpLimits.DEFAULTS);
+                DEFAULT_ACCEPT, Steer.HASH, HttpLimits.DEFAULTS, QueueAtStop.DRAIN);
     }
 
     public ServerConfig withWorkers(int n) {
-        return new ServerConfig(model, n, host, port, backlog, binding, accept, steer, limits);
+        return new ServerConfig(model, n, host, port, backlog, binding, accept, steer, limits, queueAtStop);
     }
 
     public ServerConfig withAddress(String newHost, int newPort) {
-        return new ServerConfig(model, workers, newHost, newPort, backlog, binding, accept, steer, limits);
+        return new ServerConfig(model, workers, newHost, newPort, backlog, binding, accept, steer, limits, queueAtStop);
     }
 
     public ServerConfig withBacklog(int n) {
-        return new ServerConfig(model, workers, host, port, n, binding, accept, steer, limits);
+        return new ServerConfig(model, workers, host, port, n, binding, accept, steer, limits, queueAtStop);
     }
 
     public ServerConfig withBinding(String name) {
-        return new ServerConfig(model, workers, host, port, backlog, name, accept, steer, limits);
+        return new ServerConfig(model, workers, host, port, backlog, name, accept, steer, limits, queueAtStop);
     }
 
     public ServerConfig withAccept(AcceptMode mode) {
-        return new ServerConfig(model, workers, host, port, backlog, binding, mode, steer, limits);
+        return new ServerConfig(model, workers, host, port, backlog, binding, mode, steer, limits, queueAtStop);
     }
 
     public ServerConfig withSteer(Steer how) {
-        return new ServerConfig(model, workers, host, port, backlog, binding, accept, how, limits);
+        return new ServerConfig(model, workers, host, port, backlog, binding, accept, how, limits, queueAtStop);
     }
 
     public ServerConfig withLimits(HttpLimits newLimits) {
-        return new ServerConfig(model, workers, host, port, backlog, binding, accept, steer, newLimits);
+        return new ServerConfig(model, workers, host, port, backlog, binding, accept, steer, newLimits, queueAtStop);
+    }
+
+    public ServerConfig withQueueAtStop(QueueAtStop what) {
+        return new ServerConfig(model, workers, host, port, backlog, binding, accept, steer, limits, what);
     }
 
     /** The address to bind. */
@@ -96,7 +101,8 @@ public record ServerConfig(Model model, int workers, String host, int port, int 
             case REUSEPORT -> " steer=" + steer.cliName();
             default -> "";
         };
-        return "model=" + model.cliName() + variant + " workers=" + workers + " binding=" + binding;
+        return "model=" + model.cliName() + variant + " workers=" + workers + " binding=" + binding
+                + (queueAtStop == QueueAtStop.DRAIN ? "" : " accept-queue-at-stop=" + queueAtStop.cliName());
     }
 
     private static InetAddress ipLiteral(String host) {

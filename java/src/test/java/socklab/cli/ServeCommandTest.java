@@ -61,7 +61,8 @@ class ServeCommandTest {
             "--binding nope                    | unknown binding 'nope'",
             "--port 70000                      | --port must be 0..65535",
             "--max-head-bytes 10               | --max-head-bytes must be 256..1048576",
-            "--drain-ms 0                      | --drain-ms must be >= 1 ms, got 0"})
+            "--drain-ms 0                      | --drain-ms must be >= 1 ms, got 0",
+            "--accept-queue-at-stop x          | unknown accept-queue-at-stop 'x': choose one of drain, reset"})
     void badValueIsOneLineNamingItThenUsageAndExitTwo(String args, String expected) {
         CliRun run = CliRun.of(("serve " + args.trim()).split(" "));
         assertEquals(2, run.exit());
