@@ -13,7 +13,7 @@ public final class Experiments {
 
     public static final List<Experiment<?>> ALL = List.of(
             new BalanceExperiment(), new SlowWorkerExperiment(), new OverflowExperiment(), new HerdExperiment(),
-            new ThroughputExperiment(), new FailoverExperiment());
+            new ThroughputExperiment(), new FailoverExperiment(), new ShutdownExperiment());
 
     public static Optional<Experiment<?>> byName(String name) {
         return ALL.stream().filter(e -> e.name().equals(name)).findFirst();

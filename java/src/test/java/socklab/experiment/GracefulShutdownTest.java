@@ -3,18 +3,13 @@ package socklab.experiment;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterEach;
@@ -25,62 +20,40 @@ import org.junit.jupiter.params.provider.MethodSource;
 import socklab.kernel.SockDiag;
 import socklab.kernel.TcpSocket;
 import socklab.kernel.TcpState;
-import socklab.load.ErrorKind;
-import socklab.load.LoadConfig;
-import socklab.load.LoadGenerator;
-import socklab.load.LoadResult;
-import socklab.load.Mode;
-import socklab.load.Progress;
+import socklab.server.QueueAtStop;
 import socklab.server.TestClient;
 import socklab.sys.Loopback;
 
 /**
  * Graceful shutdown under load: SIGTERM to {@code socklab serve} while clients send requests, for every
- * model in one process and for the three worker-process models. Two loads run at once: keep-alive
- * connections in a closed loop (a stop turns their next response into {@code Connection: close}, and
- * they reconnect), and a connection per request (so connections keep arriving in the accept queue
- * while the server stops). Every request a client sent on an established connection is answered 200:
- * no reset, no connection closed before its response, no timeout. What the clients may see is a
- * refused connect, once the door has shut: that is what a stopped server is.
+ * model in one process and for the three worker-process models, through the shutdown experiment's
+ * trial ({@link ShutdownExperiment#trial}): keep-alive connections in a closed loop (the stop turns
+ * their next response into {@code Connection: close}, and they reconnect) and a connection per
+ * request (so connections keep arriving in the accept queue while the server stops). Every request a
+ * client sent on an established connection is answered 200: no reset, no connection closed before its
+ * response, no timeout. What the clients may see is a refused connect once the door has shut: that is
+ * what a stopped server is.
  *
  * <p>Why this holds without timing luck, step by step: the server's responses say close from the
  * first moment of the stop; new SYNs are dropped (AcceptQueueDrain), so a connect either completed
  * before, and its connection is in the queue and gets accepted and answered, or it never completes
  * and is refused after the close; a connection idle at the stop gets its next request answered
  * within the drain time, which the test sets to 10 s (closed-loop clients send their next request at
- * once); a connection that sends nothing more is closed with a FIN. The load runs
- * {@value #LOAD_SECONDS} s and the stop comes after its first {@value #RESPONSES_BEFORE_STOP}
- * responses; the test checks that the server had exited before the load ended (and that the load
- * then saw refusals), so it cannot pass by stopping an idle server.
+ * once); a connection that sends nothing more is closed with a FIN. The stop comes after each load's
+ * first {@value #RESPONSES_BEFORE_STOP} responses, and the trial checks that the server had exited
+ * before the loads ended and that they then saw refusals, so the test cannot pass by stopping an idle
+ * server.
  *
- * <p>Measured before the stop order changed (the listener closed while connections sat in its queue,
- * and keep-alive clients told to reconnect into it): 4 resets out of 4 closed-loop connections, 3 runs
- * out of 3.
+ * <p>With the door disabled (the listener closed while connections sat in its queue, and keep-alive
+ * clients told to reconnect into it), the same test saw 4 resets on 8 of the 9 variants.
  */
 class GracefulShutdownTest {
-    private static final int LOAD_SECONDS = 3;
     private static final int RESPONSES_BEFORE_STOP = 300;
-    private static final Duration DRAIN = Duration.ofSeconds(10);
-    private static final EnumSet<ErrorKind> REFUSALS = EnumSet.of(ErrorKind.CONNECT_REFUSED, ErrorKind.CONNECT_TIMEOUT);
+    private static final ShutdownExperiment.Settings SETTINGS =
+            new ShutdownExperiment.Settings(4, RESPONSES_BEFORE_STOP, 3_000, 10_000);
 
-    record Variant(String name, List<String> serveArgs) {
-        @Override
-        public String toString() {
-            return name;
-        }
-    }
-
-    static Stream<Variant> variants() {
-        return Stream.of(
-                new Variant("single", List.of("--model", "single")),
-                new Variant("acceptor-readers", List.of("--model", "acceptor-readers", "--workers", "2")),
-                new Variant("dispatcher-workers", List.of("--model", "dispatcher-workers", "--workers", "2")),
-                new Variant("shared-accept blocking", List.of("--model", "shared-accept", "--workers", "2", "--accept", "blocking")),
-                new Variant("shared-accept exclusive", List.of("--model", "shared-accept", "--workers", "2", "--accept", "exclusive")),
-                new Variant("reuseport", List.of("--model", "reuseport", "--workers", "2")),
-                new Variant("shared-accept 2 processes", List.of("--model", "shared-accept", "--processes", "2")),
-                new Variant("reuseport 2 processes", List.of("--model", "reuseport", "--processes", "2")),
-                new Variant("cluster 2 processes", List.of("--model", "cluster", "--processes", "2")));
+    static Stream<ShutdownExperiment.ServeVariant> variants() {
+        return ShutdownExperiment.SERVERS.stream();
     }
 
     @TempDir
@@ -99,32 +72,16 @@ class GracefulShutdownTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
-    void sigtermUnderLoadAnswersEveryRequestItAcceptedAndResetsNone(Variant v) throws Exception {
-        Path log = scratch.resolve("serve.log");
-        server = ChildServer.start(serveArgs(v.serveArgs, "--drain-ms", Long.toString(DRAIN.toMillis())), log);
-        String target = "127.0.0.1:" + server.address().getPort();
-        CountDownLatch flowing = new CountDownLatch(2);
-        CompletableFuture<LoadResult> keepAlive = load(LoadConfig.builder(target).mode(Mode.CLOSED).connections(4), flowing);
-        CompletableFuture<LoadResult> perRequest = load(LoadConfig.builder(target).mode(Mode.CONN_PER_REQUEST).connections(4), flowing);
-
-        assertTrue(flowing.await(LOAD_SECONDS, TimeUnit.SECONDS), "both loads got " + RESPONSES_BEFORE_STOP + " responses");
-        long stoppedAt = System.nanoTime();
-        int status = server.terminate();
-        long stopMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stoppedAt);
-        String output = Files.readString(log);
-        assertEquals(0, status, "serve exits 0 after SIGTERM: " + output);
-
-        for (LoadResult r : List.of(keepAlive.get(60, TimeUnit.SECONDS), perRequest.get(60, TimeUnit.SECONDS))) {
-            String what = v + " " + r.config().mode().label() + ": " + r.requests() + " requests, " + r.responses()
-                    + " responses, errors " + r.errors() + ", connect errors " + r.connectErrors() + ", statuses " + r.statuses()
-                    + ", examples " + r.errorExamples() + "; serve stopped in " + stopMillis + " ms; its output:\n" + output;
-            System.out.println("shutdown " + what.substring(0, what.indexOf("; its output")));
-            assertEquals(0, r.unaccountedRequests(), what);
-            assertEquals(Map.of(), withoutRefusals(r.errors()), "every request sent on an established connection was answered: " + what);
-            assertEquals(Map.of(), withoutRefusals(r.connectErrors()), "a connect either completes or is refused: " + what);
-            assertEquals(Map.of(200, r.responses()), r.statuses(), what);
-            assertTrue(r.connectErrors().getOrDefault(ErrorKind.CONNECT_REFUSED, 0L) > 0,
-                    "the load ran past the stop and found the port closed: " + what);
+    void sigtermUnderLoadAnswersEveryRequestItAcceptedAndResetsNone(ShutdownExperiment.ServeVariant v) throws Exception {
+        ShutdownExperiment.Trial t = ShutdownExperiment.trial(v, QueueAtStop.DRAIN, SETTINGS);
+        System.out.println("shutdown " + t);
+        assertEquals(0, t.exitStatus(), t.toString());
+        assertTrue(t.stoppedDuringLoad(), "the server exited while the loads ran, and they then found the port closed: " + t);
+        for (ShutdownExperiment.LoadCounts c : List.of(t.keepAlive(), t.perRequest())) {
+            assertTrue(c.responses() >= RESPONSES_BEFORE_STOP, t.toString());
+            assertEquals(0, c.lost(), "every request sent on an established connection was answered: " + t);
+            assertEquals(0, c.non200(), t.toString());
+            assertEquals(0, c.connectTimedOut(), "a connect the door turned away is refused once the listener closes: " + t);
         }
     }
 
@@ -137,11 +94,11 @@ class GracefulShutdownTest {
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("busyVariants")
-    void connectionsQueuedBehindBusyWorkersAtSigtermAreAnswered(Variant v) throws Exception {
+    void connectionsQueuedBehindBusyWorkersAtSigtermAreAnswered(ShutdownExperiment.ServeVariant v) throws Exception {
         Path log = scratch.resolve("serve.log");
-        server = ChildServer.start(serveArgs(v.serveArgs, "--backlog", "16"), log);
+        server = ChildServer.start(serveArgs(v.serveArgs(), "--backlog", "16"), log);
         int port = server.address().getPort();
-        int busy = v.serveArgs.contains("--processes") ? 2 : 1;
+        int busy = v.serveArgs().contains("--processes") ? 2 : 1;
         List<TestClient> sleepers = new ArrayList<>();
         for (int i = 0; i < busy; i++) {
             TestClient sleeper = client();
@@ -175,10 +132,10 @@ class GracefulShutdownTest {
         assertTrue(output.contains("stopping: served the " + queued + " connections in the accept queue"), output);
     }
 
-    static Stream<Variant> busyVariants() {
+    static Stream<ShutdownExperiment.ServeVariant> busyVariants() {
         return Stream.of(
-                new Variant("single", List.of("--model", "single")),
-                new Variant("shared-accept 2 processes", List.of("--model", "shared-accept", "--processes", "2", "--accept", "exclusive")));
+                new ShutdownExperiment.ServeVariant("single", List.of("--model", "single")),
+                new ShutdownExperiment.ServeVariant("shared-accept 2 processes", List.of("--model", "shared-accept", "--processes", "2")));
     }
 
     private static List<String> serveArgs(List<String> model, String... more) {
@@ -186,37 +143,6 @@ class GracefulShutdownTest {
         args.addAll(List.of("--port", "0"));
         args.addAll(List.of(more));
         return args;
-    }
-
-    /** Runs {@code config} for {@value #LOAD_SECONDS} s in the background; counts {@code flowing} down once it has had its responses. */
-    private static CompletableFuture<LoadResult> load(LoadConfig.Builder config, CountDownLatch flowing) {
-        LoadConfig c = config.threads(1).warmup(Duration.ZERO).duration(Duration.ofSeconds(LOAD_SECONDS)).build();
-        Progress.Listener listener = new Progress.Listener() {
-            private boolean counted;
-
-            @Override
-            public void update(Progress progress) {
-                if (!counted && progress.responses() >= RESPONSES_BEFORE_STOP) {
-                    counted = true;
-                    flowing.countDown();
-                }
-            }
-
-            @Override
-            public void finished() {}
-        };
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                return LoadGenerator.run(c, listener);
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-        }, task -> Thread.ofPlatform().name("load-" + c.mode().label()).start(task)); // not the common pool: one thread on 2 cores
-    }
-
-    private static Map<ErrorKind, Long> withoutRefusals(Map<ErrorKind, Long> errors) {
-        return errors.entrySet().stream().filter(e -> !REFUSALS.contains(e.getKey()) && e.getValue() > 0)
-                .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
     }
 
     private TestClient client() {
