@@ -68,8 +68,10 @@ public final class AcceptShortage {
     /** accept4 returned a connection (or found none) at {@code now}: ends a shortage, if there was one. */
     public void recovered(long now) {
         if (failures > 0) {
-            System.err.printf("socklab: worker %s: accepting again after %d failed accepts in %.1f s%n",
-                    worker, failures, (now - startedAt) / 1e9);
+            // One println is one write(2); printf writes each piece on its own, which other worker
+            // processes sharing this stderr could cut into.
+            System.err.println(String.format("socklab: worker %s: accepting again after %d failed accepts in %.1f s",
+                    worker, failures, (now - startedAt) / 1e9));
             failures = 0;
         }
     }
