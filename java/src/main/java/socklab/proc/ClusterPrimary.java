@@ -25,6 +25,11 @@ import socklab.sys.Sockets;
  * <li>on "accepted" the primary closes its copy; a refusal, or a worker that dies before it answers,
  *     puts the connection back at the head of the queue for another worker (a worker acknowledges
  *     before reading a byte, so no request is lost or half-read).</li>
+ * <li>a worker that refused for want of a descriptor ({@link GroupMember#SHORT_OF_DESCRIPTORS}) is
+ *     given nothing for {@link AcceptShortage#PAUSE_NANOS}, then is free again: its pause-and-retry.
+ *     Free again at once, workers all at their limit would bounce each connection between them and
+ *     the primary without end; never again, they would leave the queue stranded once descriptors are
+ *     free. Another refusal means the worker is leaving: it gets nothing more.</li>
  * </ul>
  * With sequential connections and N workers this gives each worker every N-th connection. While
  * {@code maxWaiting} connections wait, the primary stops accepting and leaves the rest in the kernel's
@@ -46,6 +51,8 @@ final class ClusterPrimary implements AutoCloseable {
     private boolean accepting = true;
     private boolean watching;
     private long pausedUntil;
+    /** By slot: when a worker that refused for want of a descriptor is free again (System.nanoTime), or 0. */
+    private final long[] workerPausedUntil;
     private final AcceptShortage shortage = new AcceptShortage("primary");
     private long handedOff;
 
@@ -58,6 +65,7 @@ final class ClusterPrimary implements AutoCloseable {
         this.maxWaiting = maxWaiting;
         this.channel = new int[processes];
         this.inFlight = new int[processes];
+        this.workerPausedUntil = new long[processes];
         Arrays.fill(channel, -1);
         Arrays.fill(inFlight, -1);
         watch(true);
@@ -119,7 +127,10 @@ final class ClusterPrimary implements AutoCloseable {
                 handedOff++;
                 handOff(slot);
             } else if (fd >= 0) {
-                waiting.addFirst(fd); // refused: it is leaving; give the connection to another, not to it again
+                waiting.addFirst(fd); // refused: give the connection to another; to this one not again, or after a pause
+                if (FdPassing.tag(in) == GroupMember.SHORT_OF_DESCRIPTORS) {
+                    workerPausedUntil[slot] = now + AcceptShortage.PAUSE_NANOS | 1; // never 0, which means "not paused"
+                }
                 Integer next = free.poll();
                 if (next != null) {
                     handOff(next);
@@ -137,6 +148,7 @@ final class ClusterPrimary implements AutoCloseable {
         Fd.close(channel[slot]); // also removes it from the epoll set
         channel[slot] = -1;
         free.remove(slot);
+        workerPausedUntil[slot] = 0;
         if (inFlight[slot] >= 0) {
             waiting.addFirst(inFlight[slot]);
             inFlight[slot] = -1;
@@ -173,9 +185,18 @@ final class ClusterPrimary implements AutoCloseable {
         return waiting.isEmpty() && Arrays.stream(inFlight).allMatch(fd -> fd < 0);
     }
 
-    /** When to look at the listener again after a descriptor shortage (System.nanoTime), or 0. */
+    /**
+     * When a pause after a descriptor shortage ends, the listener's or a worker's (System.nanoTime), or 0:
+     * the supervisor calls {@link #updateWatch} then.
+     */
     long pausedUntil() {
-        return pausedUntil;
+        long next = pausedUntil;
+        for (long until : workerPausedUntil) {
+            if (until != 0 && (next == 0 || until - next < 0)) {
+                next = until;
+            }
+        }
+        return next;
     }
 
     /** Connections a worker acknowledged so far. */
@@ -183,8 +204,17 @@ final class ClusterPrimary implements AutoCloseable {
         return handedOff;
     }
 
-    /** Re-evaluates whether the listener should be watched: not while paused, full, or stopping. */
+    /**
+     * Frees the workers whose pause has ended (each takes the first waiting connection), then re-evaluates
+     * whether the listener should be watched: not while paused, full, or stopping.
+     */
     void updateWatch(long now) {
+        for (int slot = 0; slot < workerPausedUntil.length; slot++) {
+            if (workerPausedUntil[slot] != 0 && now - workerPausedUntil[slot] >= 0) {
+                workerPausedUntil[slot] = 0;
+                handOff(slot);
+            }
+        }
         if (pausedUntil != 0 && now - pausedUntil >= 0) {
             pausedUntil = 0;
         }

@@ -26,8 +26,13 @@ import socklab.sys.NativeException;
  * core while nothing can be served.
  *
  * <p>Every accepting thread uses it: the event loops' listeners ({@link ListenerWatch}), the blocking
- * accepters ({@link BlockingAccepter}) and the primary of the cluster model (socklab.proc). One
- * instance per accepting thread. It prints one line on stderr when a shortage starts and one when
+ * accepters ({@link BlockingAccepter}) and the primary of the cluster model (socklab.proc). A cluster
+ * worker process at its limit is handed connections whose descriptor the kernel drops (MSG_CTRUNC): its
+ * {@link ChannelReceiver} counts that as a failed accept here and refuses the hand-off as
+ * {@link GroupMember#SHORT_OF_DESCRIPTORS}, and the primary gives that worker nothing for
+ * {@link #PAUSE_NANOS}, then tries it again: one refused hand-off per pause, where retrying at once
+ * would bounce the connection between the primary and workers that are all at their limit.
+ * One instance per accepting thread. It prints one line on stderr when a shortage starts and one when
  * accepting works again, with the number of retries in between, which shows the pause at work.
  */
 public final class AcceptShortage {
@@ -56,9 +61,14 @@ public final class AcceptShortage {
 
     /** accept4 failed with a shortage at {@code now} (System.nanoTime): returns when to try again. */
     public long failed(NativeException e, long now) {
+        return failed(e.getMessage(), now);
+    }
+
+    /** A connection could not be taken at {@code now} for the reason {@code cause}, a shortage: returns when to try again. */
+    public long failed(String cause, long now) {
         if (failures++ == 0) {
             startedAt = now;
-            System.err.println("socklab: worker " + worker + ": " + e.getMessage()
+            System.err.println("socklab: worker " + worker + ": " + cause
                     + ": new connections wait in the accept queue; retrying every "
                     + TimeUnit.NANOSECONDS.toMillis(PAUSE_NANOS) + " ms");
         }
@@ -68,8 +78,10 @@ public final class AcceptShortage {
     /** accept4 returned a connection (or found none) at {@code now}: ends a shortage, if there was one. */
     public void recovered(long now) {
         if (failures > 0) {
-            System.err.printf("socklab: worker %s: accepting again after %d failed accepts in %.1f s%n",
-                    worker, failures, (now - startedAt) / 1e9);
+            // One println is one write(2); printf writes each piece on its own, which other worker
+            // processes sharing this stderr could cut into.
+            System.err.println(String.format("socklab: worker %s: accepting again after %d failed accepts in %.1f s",
+                    worker, failures, (now - startedAt) / 1e9));
             failures = 0;
         }
     }

@@ -16,19 +16,25 @@ import socklab.sys.Sockets;
  * once, before any byte of it is read, then given to a loop: the parent hands this process nothing
  * else until the acknowledgement arrives (Node's round_robin_handle.js), and a connection whose
  * acknowledgement never came was never touched here, so the parent may give it to another process.
- * A message that lost its descriptor on the way (MSG_CTRUNC, e.g. this process at RLIMIT_NOFILE) is
- * refused, and the parent hands the connection to someone else.
+ * A message that lost its descriptor on the way (MSG_CTRUNC: this process is at RLIMIT_NOFILE) is
+ * refused as {@link GroupMember#SHORT_OF_DESCRIPTORS}: the parent hands the connection to someone else
+ * and this process nothing for a pause ({@link AcceptShortage}, which also prints when the shortage
+ * starts and ends here).
  *
  * <p>It stops when the server shuts the channel down (recvmsg then returns 0): the parent's next send
  * fails with EPIPE, so it stops handing connections to a process that is leaving.
  */
 final class ChannelReceiver {
+    private static final String LOST_DESCRIPTOR = "recvmsg: MSG_CTRUNC (a handed-off connection lost its descriptor: "
+            + "this process is out of descriptors)";
+
     private final Binding sys;
     private final int channel;
     private final WorkerStats worker;
     private final IntConsumer target;
     private final Consumer<Throwable> onFailure;
     private final Thread thread;
+    private final AcceptShortage shortage;
     private volatile boolean stopping;
 
     ChannelReceiver(Binding sys, int channel, WorkerStats worker, IntConsumer target, Consumer<Throwable> onFailure) {
@@ -38,6 +44,7 @@ final class ChannelReceiver {
         this.target = target;
         this.onFailure = onFailure;
         this.thread = Thread.ofPlatform().name("receiver").daemon().unstarted(this::run);
+        this.shortage = new AcceptShortage(worker.id()); // loaded now: at the limit no class file can be opened
     }
 
     void start() {
@@ -61,6 +68,11 @@ final class ChannelReceiver {
             MemorySegment out = FdPassing.allocateMessage(arena);
             while (FdPassing.receive(channel, in) > 0) {
                 int fd = FdPassing.receivedFd(in);
+                if (FdPassing.tag(in) == GroupMember.HANDOFF && fd < 0 && FdPassing.truncated(in) && !stopping) {
+                    shortage.failed(LOST_DESCRIPTOR, System.nanoTime());
+                    FdPassing.send(channel, out, GroupMember.SHORT_OF_DESCRIPTORS, -1);
+                    continue;
+                }
                 if (FdPassing.tag(in) != GroupMember.HANDOFF || fd < 0 || stopping) {
                     if (fd >= 0) {
                         sys.close(fd);
@@ -68,6 +80,7 @@ final class ChannelReceiver {
                     FdPassing.send(channel, out, GroupMember.REFUSED, -1);
                     continue;
                 }
+                shortage.recovered(System.nanoTime());
                 FdPassing.send(channel, out, GroupMember.ACCEPTED, -1);
                 worker.countAccepted();
                 target.accept(fd);

@@ -13,9 +13,14 @@ import socklab.http.WorkerStats;
 public interface GroupMember {
     /** The cluster hand-off protocol, one byte a message: the parent's "here is a connection" (with its descriptor) … */
     byte HANDOFF = 'C';
-    /** … and the worker's answers: it took the connection, or it did not (it is stopping, or the descriptor was lost). */
+    /** … and the worker's answers: it took the connection, or it did not (it is stopping, or no descriptor came with it) … */
     byte ACCEPTED = 'A';
     byte REFUSED = 'R';
+    /**
+     * … or it could not take it for want of a descriptor: the hand-off arrived truncated (MSG_CTRUNC), the
+     * worker being at RLIMIT_NOFILE. The parent hands that worker nothing for {@link AcceptShortage#PAUSE_NANOS}.
+     */
+    byte SHORT_OF_DESCRIPTORS = 'S';
 
     /** The inherited listening socket the workers accept on (shared-accept), or -1. */
     int listener();
