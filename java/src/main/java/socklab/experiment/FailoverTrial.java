@@ -17,8 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.SerializationFeature;
 
@@ -44,7 +42,6 @@ import socklab.sys.Processes;
  */
 final class FailoverTrial {
     static final String RESULT_PREFIX = "failover-trial-result ";
-    private static final Pattern WORKER_PIDS = Pattern.compile("worker pids ([\\d ]+)\\)");
 
     /** What a trial does; {@code sleepMs} is each request's handler time (GET /sleep?ms=N), which keeps queues filled. */
     record Settings(String netns, String model, int processes, int connections, int sleepMs, int backlog, long timeoutMs,
@@ -90,7 +87,7 @@ final class FailoverTrial {
         try (ChildServer server = ChildServer.start(List.of("--model", s.model(), "--processes", Integer.toString(s.processes()),
                 "--workers", "1", "--port", "0", "--backlog", Integer.toString(s.backlog())), log)) {
             int port = server.address().getPort();
-            int victim = workerPids(Files.readString(log)).getFirst();
+            int victim = Math.toIntExact(server.workerPids().getFirst());
             NetCounters.Snapshot before = NetCounters.read(ProcFs.DEFAULT);
             Processes.signal(victim, Processes.SIGSTOP);
             awaitStopped(victim);
@@ -114,15 +111,6 @@ final class FailoverTrial {
                     storm.count(Storm.OPEN),
                     delta.get("TcpExtTCPMigrateReqSuccess"), delta.get("TcpExtTCPMigrateReqFailure"), s.netns());
         }
-    }
-
-    /** The worker pids {@code serve --processes} printed in its one line. */
-    static List<Integer> workerPids(String serveOutput) {
-        Matcher m = WORKER_PIDS.matcher(serveOutput);
-        if (!m.find()) {
-            throw new IllegalStateException("serve printed no worker pids: " + serveOutput.strip());
-        }
-        return Arrays.stream(m.group(1).trim().split(" ")).map(Integer::parseInt).toList();
     }
 
     /** Waits until {@code pid} is stopped (state T in /proc/PID/stat): from then on it accepts nothing. */

@@ -401,8 +401,13 @@ class ServerContractTest {
 
     /** This process's descriptors for sockets, epoll instances and eventfds: fd number to what it is. */
     static Map<String, String> kernelObjectDescriptors() {
+        return kernelObjectDescriptors(ProcessHandle.current().pid());
+    }
+
+    /** As {@link #kernelObjectDescriptors()}, of process {@code pid} (one of this user's). */
+    static Map<String, String> kernelObjectDescriptors(long pid) {
         Map<String, String> fds = new HashMap<>();
-        try (var entries = Files.list(Path.of("/proc/self/fd"))) {
+        try (var entries = Files.list(Path.of("/proc/" + pid + "/fd"))) {
             for (Path fd : entries.toList()) {
                 try {
                     String target = Files.readSymbolicLink(fd).toString();
