@@ -265,8 +265,8 @@ public final class ShutdownExperiment extends Experiment<ShutdownExperiment.Resu
             boolean valid = drained.stream().allMatch(t -> t.stoppedDuringLoad() && t.exitStatus() == 0);
             out.add(new Finding("Stop with the accept queue drained",
                     summary(drained) + (valid ? "" : " (some trials did not stop while the load ran, or exited non-zero: see the table)"),
-                    "a server that shuts the door first (a SYN filter on the listener), serves its accept queue, then closes, and answers "
-                            + "idle keep-alive connections' next request during the drain time, loses no request sent on an established connection.",
+                    "socklab's own requirement (issue 9): SIGTERM while a load runs, every accepted request is answered and the "
+                            + "client counts no reset.",
                     "every trial exited 0 while the loads ran, with 0 requests lost and 0 non-200",
                     Verdict.of(valid && drained.stream().allMatch(t -> t.lost() == 0 && t.keepAlive().non200() + t.perRequest().non200() == 0))));
         }

@@ -39,6 +39,9 @@ import socklab.sys.SocketOptions;
  * worker stopping alone does not stop the whole group's admissions. A SYN-RECV socket cannot be told
  * apart by listener, so with SO_REUSEPORT processes a worker also waits for the others' handshakes;
  * the group stops all of them together.
+ *
+ * <p>Its calls go through FFM directly whatever {@code --binding} says, as the set-up calls do: they
+ * run once per stop, on no path the comparison of bindings measures.
  */
 public final class AcceptQueueDrain implements AutoCloseable {
     /** Two SYN-ACK retransmissions (1 s, then 2 s later) and a margin for a loaded machine. */
