@@ -10,7 +10,9 @@ import com.sun.management.OperatingSystemMXBean;
 
 /**
  * How much of the machine other processes used while an experiment ran: the CPU time the kernel
- * counts as user, nice and system on all CPUs (/proc/stat), less this JVM's own CPU time, over all
+ * counts as user, nice and system on all CPUs (/proc/stat), less this JVM's own CPU time and that of
+ * the children it started and reaped (a serve JVM, its worker JVMs, nginx: /proc/self/stat's cutime
+ * and cstime, which hold every reaped descendant's time once its parent has reaped it), over all
  * CPUs' elapsed time. Interrupt and softirq time are left out on both sides: the kernel accounts
  * loopback packet processing there whoever caused it. A share well above zero means the numbers
  * were measured on a busy machine.
@@ -18,6 +20,7 @@ import com.sun.management.OperatingSystemMXBean;
 final class MachineShare {
     private final long[] start = cpuTicks();
     private final long ownStartNanos = ownCpuNanos();
+    private final long childrenStartTicks = reapedChildrenTicks();
 
     /** Clock ticks per second of /proc/stat (USER_HZ): 100 on every Linux architecture socklab runs on. */
     private static final double USER_HZ = 100;
@@ -27,7 +30,7 @@ final class MachineShare {
         long[] now = cpuTicks();
         double busy = (now[0] - start[0]) / USER_HZ;
         double total = (now[1] - start[1]) / USER_HZ;
-        double own = (ownCpuNanos() - ownStartNanos) / 1e9;
+        double own = (ownCpuNanos() - ownStartNanos) / 1e9 + (reapedChildrenTicks() - childrenStartTicks) / USER_HZ;
         return total <= 0 ? 0 : Math.round(Math.clamp((busy - own) / total, 0, 1) * 1000) / 1000.0;
     }
 
@@ -43,6 +46,17 @@ final class MachineShare {
             return new long[] {busy, total};
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read /proc/stat: " + e.getMessage(), e);
+        }
+    }
+
+    /** cutime + cstime of this process (fields 16 and 17 of /proc/self/stat), in ticks. */
+    private static long reapedChildrenTicks() {
+        try {
+            String stat = Files.readString(Path.of("/proc/self/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" "); // f[0] is field 3, the state
+            return Long.parseLong(f[13]) + Long.parseLong(f[14]);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read /proc/self/stat: " + e.getMessage(), e);
         }
     }
 
