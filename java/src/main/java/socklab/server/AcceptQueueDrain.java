@@ -89,7 +89,8 @@ public final class AcceptQueueDrain implements AutoCloseable {
             diag.tcp(EnumSet.of(TcpState.SYN_RECV), port);
             return null;
         } catch (RuntimeException e) {
-            return failed(e);
+            return "cannot prepare to drain the accept queue at the stop (" + e.getMessage()
+                    + "): a stop will close the listener at once and reset the connections still in it";
         }
     }
 

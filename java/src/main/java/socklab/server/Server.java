@@ -312,7 +312,7 @@ public abstract class Server implements AutoCloseable {
 
     /** Makes the first stop as quick as the next ({@link AcceptQueueDrain#prepare}). */
     private void prepareStop() {
-        if (config.queueAtStop() == QueueAtStop.DRAIN && !(listeners.isEmpty() && sharedListeners.isEmpty())) {
+        if (config.queueAtStop() == QueueAtStop.DRAIN && acceptsItself()) {
             String problem = AcceptQueueDrain.prepare(address.getPort());
             if (problem != null) {
                 System.err.println("socklab: " + problem);
@@ -327,7 +327,7 @@ public abstract class Server implements AutoCloseable {
      * kernel refuses a step, the stop goes on as before that step existed, and says so.
      */
     private void drainAcceptQueues() throws InterruptedException {
-        if (listeners.isEmpty() && sharedListeners.isEmpty()) {
+        if (!acceptsItself()) {
             return;
         }
         try (AcceptQueueDrain drain = AcceptQueueDrain.begin(listeners, sharedListeners, address.getPort(), System.nanoTime())) {
@@ -338,6 +338,11 @@ public abstract class Server implements AutoCloseable {
         } catch (RuntimeException e) {
             System.err.println("socklab: " + AcceptQueueDrain.failed(e));
         }
+    }
+
+    /** Whether this server takes connections off a listening socket (a cluster worker is handed them instead). */
+    private boolean acceptsItself() {
+        return !(listeners.isEmpty() && sharedListeners.isEmpty());
     }
 
     private void awaitQuietly() {
