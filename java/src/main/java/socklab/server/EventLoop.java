@@ -153,13 +153,17 @@ final class EventLoop implements ConnectionHost {
     }
 
     /**
-     * Closes the eventfd, the epoll instance and the buffers; the server calls it once no thread can
+     * Closes what is left: connections handed over after a failure had ended the loop, the eventfd, the
+     * epoll instance and the buffers. The server calls it once no thread can
      * signal this loop any more: after {@link #join}, and after the accepters, receivers and the pool's
      * threads have ended. The loop's own thread must not: other threads signal after setting a flag,
      * so the loop may see {@link #stop} (or the last answered request) and end before their write(2)
      * comes, which would then hit a closed eventfd (EBADF) or, worse, a descriptor that reuses its number.
      */
     void close() {
+        for (Integer fd = handoffs.poll(); fd != null; fd = handoffs.poll()) {
+            sys.close(fd); // handed over after a failure had ended this loop: nobody will serve it
+        }
         wakeup.close();
         sys.close(epfd);
         arena.close();
@@ -231,15 +235,24 @@ final class EventLoop implements ConnectionHost {
 
     private void wokenUp() {
         wakeup.consume();
-        for (Integer fd = handoffs.poll(); fd != null; fd = handoffs.poll()) {
-            serve(fd);
-        }
+        takeHandoffs();
         for (HttpConnection c = answered.poll(); c != null; c = answered.poll()) {
             try {
                 c.handled();
             } catch (RuntimeException e) {
                 internalError(c, e);
             }
+        }
+    }
+
+    /**
+     * Serves every connection handed to this loop so far. At the stop nothing is handed over any more:
+     * the server sets {@link #stop} only after every thread that hands off (acceptor, blocking
+     * accepters, channel receiver) has stopped, so the drain's call takes the last of them.
+     */
+    private void takeHandoffs() {
+        for (Integer fd = handoffs.poll(); fd != null; fd = handoffs.poll()) {
+            serve(fd);
         }
     }
 
@@ -298,6 +311,7 @@ final class EventLoop implements ConnectionHost {
      */
     private void drain() {
         draining = true;
+        takeHandoffs(); // those handed over just before the stop, whose wake-up this loop has not read yet
         for (HttpConnection c : byFd) {
             if (c != null && !c.isClosed()) {
                 try {
