@@ -163,7 +163,7 @@ public final class ProcessGroup implements AutoCloseable {
     private void prepareStop() {
         Model model = config.server().model();
         if (config.server().queueAtStop() == QueueAtStop.DRAIN && (model == Model.SHARED_ACCEPT || model == Model.CLUSTER)) {
-            String problem = AcceptQueueDrain.prepare(address.getPort());
+            String problem = AcceptQueueDrain.prepare(address.getPort(), true);
             if (problem != null) {
                 log.accept("socklab: serve: " + problem);
             }

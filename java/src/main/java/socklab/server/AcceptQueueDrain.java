@@ -3,6 +3,7 @@ package socklab.server;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 
 import socklab.kernel.SockDiag;
@@ -18,21 +19,31 @@ import socklab.sys.SocketOptions;
  * goes in three steps instead:
  * <ol>
  * <li>Shut the door: {@link SocketOptions#attachSynDropFilter} on each listener. No new handshake
- *     starts (the client's SYN goes unanswered, and its retransmission 1 s later meets a closed port:
- *     a refusal); handshakes in progress still complete.</li>
+ *     starts (the client's SYN goes unanswered; its retransmissions, 1 s, 3 s, 7 s … after the first,
+ *     meet a closed port once the stop is over: a refusal, or a connect timeout for a client that gives
+ *     up sooner); handshakes in progress still complete.</li>
  * <li>{@link Membarrier#awaitGracePeriod}: a SYN that the kernel was processing when the filter went on
  *     (it had read the socket's filter pointer under RCU before the change) has, once this returns,
- *     created its request socket, so that the count below misses nothing.</li>
- * <li>Keep accepting as before until every listener's accept queue is empty (TCP_INFO's
- *     tcpi_unacked, ss's Recv-Q) and no handshake with the port is in progress (sock_diag: no
- *     SYN-RECV socket whose local port is the server's). From then on nothing can enter the queue:
- *     the listeners close and reset nobody.</li>
+ *     created its request socket, so that the count below misses nothing. Where the kernel refuses
+ *     membarrier (booted with nohz_full, or a seccomp policy) the stop waits {@value #NO_BARRIER_MILLIS}
+ *     ms instead: such a SYN's processing takes microseconds.</li>
+ * <li>Keep accepting as before until no handshake with the port is in progress (sock_diag: no
+ *     SYN-RECV socket whose local port is the server's) and, looked at after that, every listener's
+ *     accept queue is empty (TCP_INFO's tcpi_unacked, ss's Recv-Q). The order matters: a completing
+ *     handshake is a request socket, then a child socket still in SYN-RECV that joins the queue and
+ *     only then turns ESTABLISHED, so no SYN-RECV at the first look means that everything that got
+ *     past the door is in a queue by the second. From then on nothing can enter the queue: the
+ *     listeners close and reset nobody.</li>
  * </ol>
  * A handshake whose last ACK the kernel dropped because the queue was full completes when the client
  * sends again (its request, on its ~200 ms retransmission timeout) or the server resends its SYN-ACK
  * (after 1 s, then 2 s more). {@link #TIMEOUT_MILLIS} covers both SYN-ACK retransmissions; a server
  * that cannot accept (out of descriptors, its only loop stuck in a handler) stops waiting then, and
  * the close resets what is left, which the stop line on stderr counts.
+ *
+ * <p>Not covered: a handshake by SYN cookie (the kernel's answer when the SYN queue is full, as under a
+ * SYN flood) leaves no request socket to count; its ACK, which has no SYN bit, can still complete it
+ * after the last look, and the close resets it. It would take a SYN flood during the stop.
  *
  * <p>Listeners other processes share (the shared-accept group's) are watched but not filtered here:
  * their door belongs to the group's parent, which shuts it before it signals the workers, so that one
@@ -48,8 +59,11 @@ public final class AcceptQueueDrain implements AutoCloseable {
     public static final long TIMEOUT_MILLIS = 4_000;
     /** How often the queues are looked at while they drain: a few syscalls and one sock_diag dump each time. */
     public static final long POLL_MILLIS = 5;
+    /** The wait that stands in for membarrier's grace period where the kernel refuses the call. */
+    static final long NO_BARRIER_MILLIS = 10;
 
     private final List<Integer> listeners;
+    private final boolean shared; // some listener is held by other processes too
     private final int port;
     private final long startedAt;
     private final long deadline;
@@ -59,8 +73,9 @@ public final class AcceptQueueDrain implements AutoCloseable {
     private long queuedAtStart = -1; // at the first look
     private long handshakesAtStart;
 
-    private AcceptQueueDrain(List<Integer> listeners, int port, long now) {
+    private AcceptQueueDrain(List<Integer> listeners, boolean shared, int port, long now) {
         this.listeners = List.copyOf(listeners);
+        this.shared = shared;
         this.port = port;
         this.startedAt = now;
         this.deadline = now + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MILLIS);
@@ -73,25 +88,33 @@ public final class AcceptQueueDrain implements AutoCloseable {
      */
     public static AcceptQueueDrain begin(List<Integer> own, List<Integer> shared, int port, long now) {
         shutDoors(own);
-        return new AcceptQueueDrain(Stream.concat(own.stream(), shared.stream()).toList(), port, now);
+        return new AcceptQueueDrain(Stream.concat(own.stream(), shared.stream()).toList(), !shared.isEmpty(), port, now);
     }
 
     /**
-     * Runs what a stop will run, once, when the server starts: in a JVM that has not made these calls
+     * Makes, once when the server starts, the calls a stop will need: in a JVM that has not made them
      * yet, building their downcalls and loading sock_diag's classes took 300 to 450 ms here (measured
      * in a fresh JVM: membarrier 190-250 ms, the first sock_diag dump 170-330 ms; then 7-14 ms and
-     * 10-70 ms), which the stop should not add; and a kernel that refuses a step is better known at
-     * the start. Returns null, or the line for stderr that says the stops will reset queued connections.
+     * 10-70 ms), which the stop should not add; and a kernel that refuses one is better known at the
+     * start. {@code shutsDoors}: whether this process shuts a door itself (membarrier), or only
+     * watches a queue others shut. Returns null, or the line for stderr that says what the stops lose.
      */
-    public static String prepare(int port) {
+    public static String prepare(int port, boolean shutsDoors) {
         try (SockDiag diag = SockDiag.open()) {
-            Membarrier.awaitGracePeriod();
             diag.tcp(EnumSet.of(TcpState.SYN_RECV), port);
-            return null;
         } catch (RuntimeException e) {
             return "cannot prepare to drain the accept queue at the stop (" + e.getMessage()
                     + "): a stop will close the listener at once and reset the connections still in it";
         }
+        if (shutsDoors) {
+            try {
+                Membarrier.awaitGracePeriod();
+            } catch (RuntimeException e) {
+                return e.getMessage() + ": a stop will wait " + NO_BARRIER_MILLIS + " ms instead of an RCU grace period "
+                        + "for SYNs the kernel is processing as the door shuts";
+            }
+        }
+        return null;
     }
 
     /** Steps 1 and 2 alone, for a parent that shuts the door of a socket its workers accept on. */
@@ -100,20 +123,24 @@ public final class AcceptQueueDrain implements AutoCloseable {
             return;
         }
         listeners.forEach(SocketOptions::attachSynDropFilter);
-        Membarrier.awaitGracePeriod();
+        try {
+            Membarrier.awaitGracePeriod();
+        } catch (RuntimeException e) {
+            // prepare() said so at the start; the door is shut, and this is the wait's stand-in
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(NO_BARRIER_MILLIS));
+        }
     }
 
     /**
-     * True once nothing is queued and no handshake is in progress: the listeners may close. Looks at
-     * the kernel each time (the queues, then the handshakes, so that a handshake completing between
-     * the two looks is seen in a queue the next time).
+     * True once no handshake is in progress and nothing is queued: the listeners may close. Looks at
+     * the kernel each time, in step 3's order: the handshakes, then the queues.
      */
     public boolean drained() {
+        handshakes = diag.tcp(EnumSet.of(TcpState.SYN_RECV), port).size();
         queued = 0;
         for (int fd : listeners) {
             queued += SocketOptions.tcpInfo(fd).unacked();
         }
-        handshakes = diag.tcp(EnumSet.of(TcpState.SYN_RECV), port).size();
         if (queuedAtStart < 0) {
             queuedAtStart = queued;
             handshakesAtStart = handshakes;
@@ -148,8 +175,9 @@ public final class AcceptQueueDrain implements AutoCloseable {
                     : "stopping: served the " + queuedAtStart + " connections in the accept queue and the " + handshakesAtStart
                     + " handshakes in progress before closing the listener (" + millis + " ms)";
         }
-        return "stopping: " + queued + " connections still in the accept queue and " + handshakes + " handshakes in progress after "
-                + millis + " ms (nothing accepts them: out of descriptors, or every accepting thread busy); closing the listener resets them";
+        return "stopping: " + queued + " connections still in the accept queue and " + handshakes + " handshakes in progress with the port after "
+                + millis + " ms (nothing accepts them: out of descriptors, every accepting thread busy, or the door left open); "
+                + (shared ? "closing the listener resets them once no other process holds it" : "closing the listener resets them");
     }
 
     /** The line for stderr when the kernel refused a step of the drain: the stop goes on without it. */

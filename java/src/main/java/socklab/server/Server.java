@@ -273,11 +273,12 @@ public abstract class Server implements AutoCloseable {
             awaitQuietly();
             return;
         }
+        boolean interrupted = false;
         try {
             loops.forEach(EventLoop::closing);
             stopping = true;
             if (serving && failure.get() == null && config.queueAtStop() == QueueAtStop.DRAIN) {
-                drainAcceptQueues();
+                interrupted = !drainAcceptQueues();
             }
             accepters.forEach(BlockingAccepter::stopping);
             if (!accepters.isEmpty()) {
@@ -304,16 +305,19 @@ public abstract class Server implements AutoCloseable {
             }
             loops.forEach(EventLoop::close); // only now: until every thread above has ended, any may signal a loop
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            interrupted = true;
         } finally {
             closed.countDown();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
     /** Makes the first stop as quick as the next ({@link AcceptQueueDrain#prepare}). */
     private void prepareStop() {
         if (config.queueAtStop() == QueueAtStop.DRAIN && acceptsItself()) {
-            String problem = AcceptQueueDrain.prepare(address.getPort());
+            String problem = AcceptQueueDrain.prepare(address.getPort(), !listeners.isEmpty());
             if (problem != null) {
                 System.err.println("socklab: " + problem);
             }
@@ -324,19 +328,26 @@ public abstract class Server implements AutoCloseable {
      * Shuts the door and waits until the accepting threads have taken what the kernel queued
      * ({@link AcceptQueueDrain}); says on stderr what was served meanwhile, or what the close will
      * reset. A cluster worker has no listener (its parent accepts) and nothing to do here. If the
-     * kernel refuses a step, the stop goes on as before that step existed, and says so.
+     * kernel refuses a step, the stop goes on as before that step existed, and says so. Returns false
+     * when the wait was interrupted: the stop then goes on at once, and the caller restores the
+     * interrupt once everything is closed.
      */
-    private void drainAcceptQueues() throws InterruptedException {
+    private boolean drainAcceptQueues() {
         if (!acceptsItself()) {
-            return;
+            return true;
         }
         try (AcceptQueueDrain drain = AcceptQueueDrain.begin(listeners, sharedListeners, address.getPort(), System.nanoTime())) {
             String outcome = drain.await();
             if (outcome != null) {
                 System.err.println("socklab: " + outcome);
             }
+            return true;
+        } catch (InterruptedException e) {
+            System.err.println("socklab: stopping: interrupted while the accept queue drained; closing the listener now");
+            return false;
         } catch (RuntimeException e) {
             System.err.println("socklab: " + AcceptQueueDrain.failed(e));
+            return true;
         }
     }
 
