@@ -12,8 +12,10 @@ import com.sun.management.OperatingSystemMXBean;
  * How much of the machine other processes used while an experiment ran: the CPU time the kernel
  * counts as user, nice and system on all CPUs (/proc/stat), less this JVM's own CPU time and that of
  * the children it started and reaped (a serve JVM, its worker JVMs, nginx: /proc/self/stat's cutime
- * and cstime, which hold every reaped descendant's time once its parent has reaped it), over all
- * CPUs' elapsed time. Interrupt and softirq time are left out on both sides: the kernel accounts
+ * and cstime, which hold a descendant's time once it and every process between it and this JVM have
+ * been reaped by their parents), over all CPUs' elapsed time. A child still running when the share is
+ * read, or a worker whose parent was killed (init reaps it), still counts as another process: the
+ * experiments stop their children before they end. Interrupt and softirq time are left out on both sides: the kernel accounts
  * loopback packet processing there whoever caused it. A share well above zero means the numbers
  * were measured on a busy machine.
  */

@@ -47,11 +47,19 @@ public final class AcceptShortage {
     }
 
     private final String worker;
+    private final String whereTheyWait;
     private long failures;
     private long startedAt;
 
+    /** For a thread that accepts from a listening socket: meanwhile connections wait in its accept queue. */
     public AcceptShortage(String worker) {
+        this(worker, "the accept queue");
+    }
+
+    /** For a thread whose connections wait in {@code whereTheyWait} while it cannot take them. */
+    public AcceptShortage(String worker, String whereTheyWait) {
         this.worker = worker;
+        this.whereTheyWait = whereTheyWait;
     }
 
     /** Whether accept4's failure is a shortage ({@link Errno#isShortage}), which passes, rather than a bug or a dead socket. */
@@ -69,7 +77,7 @@ public final class AcceptShortage {
         if (failures++ == 0) {
             startedAt = now;
             System.err.println("socklab: worker " + worker + ": " + cause
-                    + ": new connections wait in the accept queue; retrying every "
+                    + ": new connections wait in " + whereTheyWait + "; retrying every "
                     + TimeUnit.NANOSECONDS.toMillis(PAUSE_NANOS) + " ms");
         }
         return now + PAUSE_NANOS;

@@ -44,7 +44,8 @@ final class ChannelReceiver {
         this.target = target;
         this.onFailure = onFailure;
         this.thread = Thread.ofPlatform().name("receiver").daemon().unstarted(this::run);
-        this.shortage = new AcceptShortage(worker.id()); // loaded now: at the limit no class file can be opened
+        // loaded now: at the limit no class file can be opened
+        this.shortage = new AcceptShortage(worker.id(), "the cluster primary's queue");
     }
 
     void start() {

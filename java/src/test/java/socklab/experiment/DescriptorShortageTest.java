@@ -99,10 +99,9 @@ class DescriptorShortageTest {
     private static final String ACCEPT_EMFILE = "accept4: EMFILE (Too many open files)";
     private static final String HANDOFF_TRUNCATED = "recvmsg: MSG_CTRUNC";
     private static final Pattern SHORTAGE =
-            Pattern.compile("socklab: worker (\\S+): (.+): new connections wait in the accept queue; retrying every 100 ms");
+            Pattern.compile("socklab: worker (\\S+): (.+): new connections wait in (the accept queue|the cluster primary's queue); retrying every 100 ms");
     private static final Pattern RECOVERED =
             Pattern.compile("socklab: worker (\\S+): accepting again after (\\d+) failed accepts in (\\d+\\.\\d) s");
-    private static final Pattern WORKER_PIDS = Pattern.compile(", worker pids ([\\d ]+)\\)");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /**
@@ -150,10 +149,8 @@ class DescriptorShortageTest {
 
     /** The server's processes: the one the test started (with --processes, the parent) and its worker processes, if any. */
     record Group(int parent, List<Integer> workers) {
-        static Group of(ChildServer server, Path log) throws IOException {
-            Matcher m = WORKER_PIDS.matcher(Files.readString(log));
-            List<Integer> workers = m.find() ? Stream.of(m.group(1).split(" ")).map(Integer::valueOf).toList() : List.of();
-            return new Group((int) server.pid(), workers);
+        static Group of(ChildServer server) {
+            return new Group((int) server.pid(), server.workerPids().stream().map(Long::intValue).toList());
         }
 
         /** The processes that serve connections. */
@@ -206,7 +203,7 @@ class DescriptorShortageTest {
         List<String> args = new ArrayList<>(v.serveArgs);
         args.addAll(List.of("--port", "0", "--backlog", Integer.toString(BACKLOG)));
         server = ChildServer.start(args, log);
-        Group group = Group.of(server, log);
+        Group group = Group.of(server);
         InetSocketAddress address = server.address();
         int port = address.getPort();
 
