@@ -117,8 +117,7 @@ final class FailoverTrial {
     private static void awaitStopped(int pid) throws InterruptedException, IOException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (System.nanoTime() < deadline) {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            if (stat.charAt(stat.lastIndexOf(')') + 2) == 'T') {
+            if (ProcFs.DEFAULT.stat(Integer.toString(pid))[3].equals("T")) {
                 return;
             }
             Thread.sleep(5);

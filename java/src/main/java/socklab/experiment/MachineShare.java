@@ -8,6 +8,8 @@ import java.nio.file.Path;
 
 import com.sun.management.OperatingSystemMXBean;
 
+import socklab.kernel.ProcFs;
+
 /**
  * How much of the machine other processes used while an experiment ran: the CPU time the kernel
  * counts as user, nice and system on all CPUs (/proc/stat), less this JVM's own CPU time and that of
@@ -15,8 +17,8 @@ import com.sun.management.OperatingSystemMXBean;
  * and cstime, which hold a descendant's time once it and every process between it and this JVM have
  * been reaped by their parents), over all CPUs' elapsed time. A child still running when the share is
  * read, or a worker whose parent was killed (init reaps it), still counts as another process: the
- * experiments stop their children before they end. Interrupt and softirq time are left out on both sides: the kernel accounts
- * loopback packet processing there whoever caused it. A share well above zero means the numbers
+ * experiments stop their children before they end. Interrupt and softirq time are left out on both
+ * sides: the kernel accounts loopback packet processing there whoever caused it. A share well above zero means the numbers
  * were measured on a busy machine.
  */
 final class MachineShare {
@@ -53,13 +55,8 @@ final class MachineShare {
 
     /** cutime + cstime of this process (fields 16 and 17 of /proc/self/stat), in ticks. */
     private static long reapedChildrenTicks() {
-        try {
-            String stat = Files.readString(Path.of("/proc/self/stat"));
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" "); // f[0] is field 3, the state
-            return Long.parseLong(f[13]) + Long.parseLong(f[14]);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read /proc/self/stat: " + e.getMessage(), e);
-        }
+        String[] f = ProcFs.DEFAULT.stat("self");
+        return Long.parseLong(f[16]) + Long.parseLong(f[17]);
     }
 
     private static long ownCpuNanos() {

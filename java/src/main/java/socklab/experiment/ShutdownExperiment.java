@@ -27,6 +27,7 @@ import socklab.report.Finding.Verdict;
 import socklab.report.Markdown;
 import socklab.report.ReportSection;
 import socklab.server.QueueAtStop;
+import socklab.sys.SockAddr;
 
 /**
  * {@code shutdown}: SIGTERM to {@code socklab serve} while clients send requests, and what the clients
@@ -173,7 +174,7 @@ public final class ShutdownExperiment extends Experiment<ShutdownExperiment.Resu
         List<String> args = new ArrayList<>(server.serveArgs);
         args.addAll(List.of("--port", "0", "--drain-ms", Long.toString(s.drainMillis), "--accept-queue-at-stop", queueAtStop.cliName()));
         try (ChildServer child = ChildServer.start(args, log)) {
-            String target = "127.0.0.1:" + child.address().getPort();
+            String target = SockAddr.format(child.address());
             CountDownLatch flowing = new CountDownLatch(2);
             long loadStart = System.nanoTime();
             CompletableFuture<LoadResult> keepAlive = load(LoadConfig.builder(target).mode(Mode.CLOSED), s, flowing);

@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
 
+import socklab.kernel.ProcFs;
+
 /**
  * What /proc says about one thread of this process: its scheduler state, the system call it is in,
  * and how many times it has gone to sleep by itself (voluntary context switches: each is one wait
@@ -27,8 +29,7 @@ public record ThreadState(long tid, char state, int syscall, long voluntary) {
     public static ThreadState of(long tid) {
         Path task = Path.of("/proc/self/task/" + tid);
         try {
-            String stat = Files.readString(task.resolve("stat"));
-            char state = stat.charAt(stat.lastIndexOf(')') + 2);
+            char state = ProcFs.DEFAULT.stat("self/task/" + tid)[3].charAt(0);
             String call = Files.readString(task.resolve("syscall")).trim();
             int syscall = call.equals("running") ? -1 : Integer.parseInt(call.split(" ", 2)[0]);
             long voluntary = Files.readString(task.resolve("status")).lines()

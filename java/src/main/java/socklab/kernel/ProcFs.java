@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 /**
  * Where procfs is mounted: {@code /proc} in production, a directory a test builds otherwise. Files
@@ -32,6 +33,21 @@ public record ProcFs(Path root) {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + " (" + e.getMessage() + "): " + purpose + " come from it", e);
         }
+    }
+
+    /**
+     * The fields of {@code <process>/stat} ({@code 1234}, {@code self}, {@code self/task/5678}), indexed
+     * as proc(5) numbers them: [3] the state letter, [4] the parent's pid, [14] and [15] utime and stime,
+     * [16] and [17] cutime and cstime, in clock ticks. Field 2, the command, may hold spaces and
+     * parentheses, so the fields are split after its last ')'; [0] to [2] are left empty.
+     */
+    public String[] stat(String process) {
+        String stat = read(process + "/stat", "process states and CPU times");
+        String[] afterCommand = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
+        String[] fields = new String[afterCommand.length + 3];
+        Arrays.fill(fields, 0, 3, "");
+        System.arraycopy(afterCommand, 0, fields, 3, afterCommand.length);
+        return fields;
     }
 
     /**

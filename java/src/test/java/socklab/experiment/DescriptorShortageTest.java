@@ -32,6 +32,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import socklab.kernel.ProcFs;
 import socklab.kernel.SockDiag;
 import socklab.kernel.TcpSocket;
 import socklab.kernel.TcpState;
@@ -397,13 +398,8 @@ class DescriptorShortageTest {
 
     /** utime + stime of the whole process, in ms (/proc/PID/stat fields 14 and 15, in clock ticks). */
     private static long cpuMillis(int pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" "); // f[0] is field 3, the state
-            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 1000 / CLOCK_TICKS;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        String[] f = ProcFs.DEFAULT.stat(Integer.toString(pid));
+        return (Long.parseLong(f[14]) + Long.parseLong(f[15])) * 1000 / CLOCK_TICKS;
     }
 
     private static final long CLOCK_TICKS = Long.parseLong(Loopback.run("getconf", "CLK_TCK").getFirst().trim());

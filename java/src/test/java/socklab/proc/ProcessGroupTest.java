@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
+import socklab.kernel.ProcFs;
 import socklab.server.Model;
 import socklab.server.ServerConfig;
 import socklab.server.TestClient;
@@ -99,8 +100,7 @@ class ProcessGroupTest {
             assertEquals(WorkerMain.class.getName(), argv.get(argv.size() - 2), "argv: " + argv);
             JsonNode args = JSON.readTree(argv.getLast());
             assertTrue(args.isObject() && argv.getLast().contains("\""), "the worker's JSON, quotes and all, as one argument: " + argv.getLast());
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            long parent = Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[1]);
+            long parent = Long.parseLong(ProcFs.DEFAULT.stat(Integer.toString(pid))[4]);
             assertEquals(ProcessHandle.current().pid(), parent, "the worker is this JVM's own child, not a shell's");
         }
     }
@@ -271,8 +271,7 @@ class ProcessGroupTest {
         try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
             for (Path task : tasks.toList()) {
                 if (Files.readString(task.resolve("comm")).trim().equals("worker-0")) {
-                    String stat = Files.readString(task.resolve("stat"));
-                    boolean asleep = stat.charAt(stat.lastIndexOf(')') + 2) == 'S';
+                    boolean asleep = ProcFs.DEFAULT.stat(pid + "/task/" + task.getFileName())[3].equals("S");
                     return asleep ? Files.readString(task.resolve("syscall")).trim() : "running";
                 }
             }

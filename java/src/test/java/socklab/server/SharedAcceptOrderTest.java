@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
+import socklab.kernel.ProcFs;
 import socklab.sys.Loopback;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -64,8 +65,7 @@ class SharedAcceptOrderTest {
     static boolean asleepInAccept4(long tid) {
         try {
             Path task = Path.of("/proc/self/task/" + tid);
-            String stat = Files.readString(task.resolve("stat"));
-            char state = stat.charAt(stat.lastIndexOf(')') + 2);
+            char state = ProcFs.DEFAULT.stat("self/task/" + tid)[3].charAt(0);
             String syscall = Files.readString(task.resolve("syscall")).trim();
             return state == 'S' && syscall.startsWith(ACCEPT4 + " ");
         } catch (IOException e) {
