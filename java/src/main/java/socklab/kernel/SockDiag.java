@@ -53,6 +53,24 @@ public final class SockDiag implements AutoCloseable {
         return tcp(EnumSet.of(TcpState.LISTEN), port);
     }
 
+    /** Connections waiting in the accept queues of the listeners on {@code port}: their Recv-Q summed, as ss shows it. */
+    public long acceptQueue(int port) {
+        return listeners(port).stream().mapToLong(TcpSocket::recvQ).sum();
+    }
+
+    /**
+     * Handshakes with {@code port} the server's side has not completed: request sockets (and children
+     * not yet queued) in SYN-RECV whose local port it is.
+     */
+    public long handshakesInProgress(int port) {
+        return tcp(EnumSet.of(TcpState.SYN_RECV), port).size();
+    }
+
+    /** Clients waiting for an answer to their SYN to {@code port}: sockets in SYN-SENT whose remote port it is. */
+    public long connectsWaiting(int port) {
+        return tcp(EnumSet.of(TcpState.SYN_SENT), 0).stream().filter(s -> s.remote().getPort() == port).count();
+    }
+
     /** The TCP sockets in one of {@code states} whose local port is {@code port} (0: every port), IPv4 then IPv6. */
     public List<TcpSocket> tcp(Set<TcpState> states, int port) {
         if (port < 0 || port > 65535) {

@@ -1,13 +1,11 @@
 package socklab.server;
 
-import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 
 import socklab.kernel.SockDiag;
-import socklab.kernel.TcpState;
 import socklab.sys.Membarrier;
 import socklab.sys.SocketOptions;
 
@@ -101,7 +99,7 @@ public final class AcceptQueueDrain implements AutoCloseable {
      */
     public static String prepare(int port, boolean shutsDoors) {
         try (SockDiag diag = SockDiag.open()) {
-            diag.tcp(EnumSet.of(TcpState.SYN_RECV), port);
+            diag.handshakesInProgress(port);
         } catch (RuntimeException e) {
             return "cannot prepare to drain the accept queue at the stop (" + e.getMessage()
                     + "): a stop will close the listener at once and reset the connections still in it";
@@ -136,7 +134,7 @@ public final class AcceptQueueDrain implements AutoCloseable {
      * the kernel each time, in step 3's order: the handshakes, then the queues.
      */
     public boolean drained() {
-        handshakes = diag.tcp(EnumSet.of(TcpState.SYN_RECV), port).size();
+        handshakes = diag.handshakesInProgress(port);
         queued = 0;
         for (int fd : listeners) {
             queued += SocketOptions.tcpInfo(fd).unacked();

@@ -411,7 +411,9 @@ class DescriptorShortageTest {
     }
 
     private static long queued(int port) {
-        return listeners(port).stream().mapToLong(TcpSocket::recvQ).sum();
+        try (SockDiag diag = SockDiag.open()) {
+            return diag.acceptQueue(port);
+        }
     }
 
     /** The extra connections no serving process has taken: in an accept queue, accepted by the cluster primary, shed. */
@@ -427,8 +429,7 @@ class DescriptorShortageTest {
      */
     private static long shed(int port) {
         try (SockDiag diag = SockDiag.open()) {
-            long synSent = diag.tcp(EnumSet.of(TcpState.SYN_SENT), 0).stream().filter(s -> s.remote().getPort() == port).count();
-            return synSent + diag.tcp(EnumSet.of(TcpState.SYN_RECV), port).size();
+            return diag.connectsWaiting(port) + diag.handshakesInProgress(port);
         }
     }
 

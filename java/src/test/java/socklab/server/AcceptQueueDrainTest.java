@@ -11,7 +11,6 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -19,7 +18,6 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 import socklab.kernel.SockDiag;
-import socklab.kernel.TcpState;
 import socklab.sys.Errno;
 import socklab.sys.Fd;
 import socklab.sys.Loopback;
@@ -88,7 +86,7 @@ class AcceptQueueDrainTest {
     /** Clients of {@code port} waiting for an answer to their SYN. */
     private static long synSent(int port) {
         try (SockDiag diag = SockDiag.open()) {
-            return diag.tcp(EnumSet.of(TcpState.SYN_SENT), 0).stream().filter(s -> s.remote().getPort() == port).count();
+            return diag.connectsWaiting(port);
         }
     }
 
