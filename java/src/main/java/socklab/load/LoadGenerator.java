@@ -40,7 +40,7 @@ public final class LoadGenerator {
         byte[][] requestBytes = config.paths().stream()
                 .map(p -> p.request(config.hostHeader(), config.mode() == Mode.CONN_PER_REQUEST))
                 .toArray(byte[][]::new);
-        LoadLoop.linkDowncalls();
+        SlotSockets.linkDowncalls();
         AtomicBoolean abort = new AtomicBoolean();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         List<LoadLoop> loops = new ArrayList<>();
@@ -98,9 +98,9 @@ public final class LoadGenerator {
                 long errors = 0;
                 long settled = 0;
                 for (LoadLoop loop : loops) {
-                    responses += loop.progressResponses;
-                    errors += loop.progressErrors;
-                    settled += loop.progressSettled;
+                    responses += loop.accounting.progressResponses;
+                    errors += loop.accounting.progressErrors;
+                    settled += loop.accounting.progressSettled;
                 }
                 listener.update(new Progress((System.nanoTime() - start) / 1e9, planned, responses, errors, settled,
                         config.connections()));
@@ -130,7 +130,9 @@ public final class LoadGenerator {
         Map<String, Long> connectionsPerWorker = new TreeMap<>();
         Map<ErrorKind, String> examples = new EnumMap<>(ErrorKind.class);
         for (LoadLoop loop : loops) {
-            Tally w = loop.window;
+            Tally w = loop.accounting.window;
+            Tally warm = loop.accounting.warm;
+            WorkerTable workers = loop.accounting.workers;
             requests += w.requests;
             responses += w.responses;
             inWindow += w.responsesInWindow;
@@ -147,22 +149,22 @@ public final class LoadGenerator {
             }
             connectLatency.add(w.connectLatency);
             sendDelay.add(w.sendDelay);
-            for (int i = 0; i < loop.workers.size(); i++) {
-                String name = loop.workers.name(i);
+            for (int i = 0; i < workers.size(); i++) {
+                String name = workers.name(i);
                 addCount(perWorker, name, w.responsesPerWorker[i]);
                 addCount(connectionsPerWorker, name, w.connectionsPerWorker[i]);
             }
             for (ErrorKind kind : ErrorKind.values()) {
-                String example = w.errorExamples[kind.ordinal()] != null ? w.errorExamples[kind.ordinal()] : loop.warm.errorExamples[kind.ordinal()];
+                String example = w.errorExamples[kind.ordinal()] != null ? w.errorExamples[kind.ordinal()] : warm.errorExamples[kind.ordinal()];
                 if (example != null) {
                     examples.putIfAbsent(kind, example);
                 }
             }
             allocated += loop.allocatedInWindow;
-            warmRequests += loop.warm.requests;
-            warmResponses += loop.warm.responses;
-            warmErrors += loop.warm.errorCount();
-            warmConnects += loop.warm.connects;
+            warmRequests += warm.requests;
+            warmResponses += warm.responses;
+            warmErrors += warm.errorCount();
+            warmConnects += warm.connects;
         }
         List<LoadResult.PathResult> pathResults = new ArrayList<>();
         for (int p = 0; p < paths; p++) {
