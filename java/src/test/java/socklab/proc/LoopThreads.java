@@ -11,7 +11,8 @@ import socklab.kernel.ProcFs;
 /**
  * What a worker process's threads are doing, read from /proc: whether the event loop of a worker
  * process of one worker thread (its thread {@code worker-0}) sleeps in epoll_wait or elsewhere (a
- * handler). For tests that must bring about, or wait for, a state of a process they cannot reach into.
+ * handler), and whether the process has begun to stop. For tests that must bring about, or wait for, a
+ * state of a process they cannot reach into. Public for the contract suite in socklab.server.
  */
 public final class LoopThreads {
     private LoopThreads() {}
@@ -40,6 +41,23 @@ public final class LoopThreads {
     public static boolean waitingInEpoll(int pid) {
         String syscall = loopThreadSyscall(pid);
         return syscall != null && !syscall.equals("running") && EPOLL_WAITS.contains(Integer.parseInt(syscall.split(" ")[0]));
+    }
+
+    /**
+     * Whether process {@code pid} has begun its stop: it runs the thread that WorkerMain starts on
+     * SIGTERM to close its server ({@code socklab-stop}).
+     */
+    public static boolean stopping(int pid) {
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : tasks.toList()) {
+                if (comm(task).equals("socklab-stop")) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (IOException | UncheckedIOException e) {
+            return false; // the process went away while we looked
+        }
     }
 
     /** /proc/&lt;pid&gt;/task/&lt;tid&gt;/syscall of the thread named worker-0, if it sleeps (state S). */
