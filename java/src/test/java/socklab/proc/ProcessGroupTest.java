@@ -50,12 +50,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ProcessGroupTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** The epoll waits' system call numbers, as /proc/&lt;tid&gt;/syscall shows them. */
-    private static final Set<Integer> EPOLL_WAITS = switch (System.getProperty("os.arch")) {
-        case "amd64" -> Set.of(232, 281, 441);
-        case "aarch64" -> Set.of(22, 441);
-        default -> throw new IllegalStateException("epoll_wait's syscall numbers are not known for " + System.getProperty("os.arch"));
-    };
     private static final long SYS_KCMP = "aarch64".equals(System.getProperty("os.arch")) ? 272 : 312;
     private static final int KCMP_FILE = 0;
     private static final MethodHandle SYSCALL = Linker.nativeLinker().downcallHandle(
@@ -163,8 +157,8 @@ class ProcessGroupTest {
     private List<Long> oneBusyOneIdleAttempt() throws Exception {
         try (TestClient busy = new TestClient(group.address())) {
             busy.send(TestClient.request("/sleep?ms=3000")); // long enough to be seen in /proc however loaded the machine
-            assertTrue(Loopback.await(() -> group.pids().stream().filter(ProcessGroupTest::handling).count() == 1
-                    && group.pids().stream().filter(ProcessGroupTest::waitingInEpoll).count() == 1, 10),
+            assertTrue(Loopback.await(() -> group.pids().stream().filter(LoopThreads::handling).count() == 1
+                    && group.pids().stream().filter(LoopThreads::waitingInEpoll).count() == 1, 10),
                     "one worker's thread sleeps in the handler, the other waits in epoll");
             long idle;
             try (TestClient other = new TestClient(group.address())) {
@@ -235,7 +229,7 @@ class ProcessGroupTest {
         List<Integer> workers = group.pids();
         try (TestClient busy = new TestClient(group.address())) {
             busy.send(TestClient.request("/sleep?ms=1000"));
-            assertTrue(Loopback.await(() -> workers.stream().anyMatch(ProcessGroupTest::handling), 10), "the request reached a handler");
+            assertTrue(Loopback.await(() -> workers.stream().anyMatch(LoopThreads::handling), 10), "the request reached a handler");
             Thread closer = Thread.ofPlatform().start(group::close);
             TestClient.Response r = busy.read();
             assertEquals(200, r.status());
@@ -254,32 +248,6 @@ class ProcessGroupTest {
     private static long pid(TestClient.Response r) {
         String worker = r.worker();
         return Long.parseLong(worker.substring(0, worker.indexOf('.')));
-    }
-
-    /** Whether the worker thread of process {@code pid} is asleep in a handler (not in epoll_wait). */
-    private static boolean handling(int pid) {
-        String syscall = loopThreadSyscall(pid);
-        return syscall != null && !syscall.equals("running") && !EPOLL_WAITS.contains(Integer.parseInt(syscall.split(" ")[0]));
-    }
-
-    private static boolean waitingInEpoll(int pid) {
-        String syscall = loopThreadSyscall(pid);
-        return syscall != null && !syscall.equals("running") && EPOLL_WAITS.contains(Integer.parseInt(syscall.split(" ")[0]));
-    }
-
-    /** /proc/&lt;pid&gt;/task/&lt;tid&gt;/syscall of the thread named worker-0, if it sleeps (state S). */
-    private static String loopThreadSyscall(int pid) {
-        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
-            for (Path task : tasks.toList()) {
-                if (Files.readString(task.resolve("comm")).trim().equals("worker-0")) {
-                    boolean asleep = ProcFs.DEFAULT.stat(pid + "/task/" + task.getFileName())[3].equals("S");
-                    return asleep ? Files.readString(task.resolve("syscall")).trim() : "running";
-                }
-            }
-            return null;
-        } catch (IOException e) {
-            return null; // a thread or the process went away while we looked
-        }
     }
 
     /**

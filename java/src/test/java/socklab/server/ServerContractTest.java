@@ -5,11 +5,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
 import java.net.ConnectException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -20,24 +25,25 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import socklab.http.HttpLimits;
+import socklab.proc.GroupConfig;
 import socklab.sys.Binding;
 import socklab.sys.Loopback;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The contract every server model keeps, run for every model on the default binding and for every
  * binding on three models that use it differently (one loop; cross-thread eventfd hand-offs; blocking
- * accept). After every test the server is closed and must have left no socket, epoll or eventfd
- * descriptor and no thread behind.
+ * accept), and for every model that runs as worker processes ({@code serve --processes 2}: one
+ * listening socket inherited, a socket each with SO_REUSEPORT, a primary passing connections), each
+ * through {@link ServerUnderTest}. After every test the server is closed and must have left no socket,
+ * epoll, eventfd or memfd descriptor and no thread behind in this JVM, and no worker process.
  */
 @ParameterizedClass(name = "{0}")
 @MethodSource("variants")
@@ -59,7 +65,8 @@ class ServerContractTest {
         }
     }
 
-    record Variant(String name, ServerConfig config) {
+    /** A server in this JVM when {@code processes} is 0, else a group of that many worker processes. */
+    record Variant(String name, ServerConfig config, int processes) {
         @Override
         public String toString() {
             return name;
@@ -74,57 +81,70 @@ class ServerContractTest {
         variants.add(variant(Model.DISPATCHER_WORKERS, 2, ffm));
         for (AcceptMode mode : AcceptMode.values()) {
             Variant v = variant(Model.SHARED_ACCEPT, 2, ffm);
-            variants.add(new Variant(v.name + " accept=" + mode.cliName(), v.config.withAccept(mode)));
+            variants.add(new Variant(v.name + " accept=" + mode.cliName(), v.config.withAccept(mode), 0));
         }
         for (Steer steer : Steer.values()) {
             Variant v = variant(Model.REUSEPORT, 2, ffm);
-            variants.add(new Variant(v.name + " steer=" + steer.cliName(), v.config.withSteer(steer)));
+            variants.add(new Variant(v.name + " steer=" + steer.cliName(), v.config.withSteer(steer), 0));
         }
         for (String binding : Binding.NAMES.subList(1, Binding.NAMES.size())) {
             variants.add(variant(Model.SINGLE, 1, binding));
             variants.add(variant(Model.DISPATCHER_WORKERS, 2, binding));
             Variant v = variant(Model.SHARED_ACCEPT, 2, binding);
-            variants.add(new Variant(v.name + " accept=blocking", v.config.withAccept(AcceptMode.BLOCKING)));
+            variants.add(new Variant(v.name + " accept=blocking", v.config.withAccept(AcceptMode.BLOCKING), 0));
+        }
+        // Worker processes of one worker thread each, as ProcessGroupTest and Node's cluster run them.
+        for (Model model : GroupConfig.MODELS.stream().sorted().toList()) {
+            Variant v = variant(model, 1, ffm);
+            variants.add(new Variant(v.name + " processes=2", v.config, 2));
         }
         return variants;
     }
 
     private static Variant variant(Model model, int workers, String binding) {
         return new Variant(model.cliName() + " " + binding,
-                ServerConfig.of(model).withWorkers(workers).withBinding(binding).withLimits(TEST_LIMITS));
+                ServerConfig.of(model).withWorkers(workers).withBinding(binding).withLimits(TEST_LIMITS), 0);
     }
 
     @Parameter
     Variant variant;
 
-    private Server server;
+    private ServerUnderTest server;
     private Map<String, String> descriptorsBefore;
     private Set<Thread> threadsBefore;
 
+    /** On a test that starts its servers itself ({@link #startWith}): no server is started for it before. */
+    @Retention(RetentionPolicy.RUNTIME)
+    @Target(ElementType.METHOD)
+    @interface StartsItsOwnServers {}
+
     @BeforeEach
-    void start() {
+    void start(TestInfo test) {
         descriptorsBefore = kernelObjectDescriptors();
         threadsBefore = Thread.getAllStackTraces().keySet();
-        server = startServer(variant.config);
+        if (!test.getTestMethod().orElseThrow().isAnnotationPresent(StartsItsOwnServers.class)) {
+            server = ServerUnderTest.start(variant.config, variant.processes);
+        }
     }
 
-    /** Lets the handlers of GET /block return. */
-    private final CountDownLatch releaseBlockedHandlers = new CountDownLatch(1);
-
     /**
-     * The standard routes plus two for these tests, added the way a later feature adds its own:
-     * POST /echo answers the body, GET /block waits until the test releases it.
+     * Stops the server, if one runs, and starts one with {@code limits}. (A group of worker processes
+     * takes about a second to start: a test that needs other limits starts no server with the usual ones.)
      */
-    private Server startServer(ServerConfig config) {
-        return Server.start(config, router -> router
-                .add("POST", "/echo", (request, response) -> response.contentType("application/octet-stream").body(request.body()))
-                .get("/block", CheckedServer.blockingUntil(() -> releaseBlockedHandlers)));
+    private void startWith(HttpLimits limits) {
+        if (server != null) {
+            server.close();
+            server.assertStoppedCleanly();
+        }
+        server = ServerUnderTest.start(variant.config.withLimits(limits), variant.processes);
     }
 
     @AfterEach
     void stopAndCheckNothingIsLeft() {
-        server.close();
-        assertNull(server.failure(), "no loop or worker failed");
+        if (server != null) {
+            server.close();
+            server.assertStoppedCleanly();
+        }
         assertEquals(descriptorsBefore, kernelObjectDescriptors(), "sockets, epoll and eventfd descriptors after close");
         List<String> left = Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> !threadsBefore.contains(t) && t.isAlive() && isServerThread(t.getName()))
@@ -144,7 +164,7 @@ class ServerContractTest {
             assertEquals("hello\n", r.body());
             assertEquals("6", r.header("Content-Length"));
             assertTrue(r.header("Date").endsWith(" GMT"), r.headers().toString());
-            assertTrue(handlerIds().contains(r.worker()), r.worker() + " is one of " + handlerIds());
+            assertTrue(server.handlerIds().contains(r.worker()), r.worker() + " is one of " + server.handlerIds());
         }
     }
 
@@ -203,13 +223,14 @@ class ServerContractTest {
         }
         // A worker counts bytes out just after write(2) returns, which can be after the client has them.
         long expectedOut = received;
-        assertTrue(Loopback.await(() -> server.workers().stream().mapToLong(w -> w.bytesOut()).sum() == expectedOut, 10));
+        assertTrue(Loopback.await(() -> server.countersSettled(expectedOut), 10));
         try (TestClient c = client()) {
             String statsRequest = TestClient.request("/stats");
             JsonNode stats = JSON.readTree(c.send(statsRequest).read().body());
             assertEquals(variant.config.model().cliName(), stats.get("model").asText());
             assertEquals(variant.config.binding(), stats.get("binding").asText());
-            assertEquals(ProcessHandle.current().pid(), stats.get("pid").asLong());
+            assertTrue(server.pids().contains(stats.get("pid").asLong()), stats.get("pid") + " is one of " + server.pids());
+            assertEquals(server.processes(), stats.has("processes") ? stats.get("processes").asInt() : null);
             assertEquals(4, total(stats, "accepted"), "3 connections and this one");
             assertEquals(4, total(stats, "connections"));
             assertEquals(requests + 1, total(stats, "requests"), "and /stats itself");
@@ -243,7 +264,7 @@ class ServerContractTest {
             try (TestClient c = client()) {
                 TestClient.Response r = c.send(bad.raw).read();
                 assertEquals(bad.status, r.status(), bad.why + ": " + r.body());
-                assertTrue(handlerIds().contains(r.worker()) || server.workers().stream().anyMatch(w -> w.id().equals(r.worker())));
+                assertTrue(server.workerIds().contains(r.worker()), r.worker() + " is one of " + server.workerIds());
                 if (bad.closes) {
                     assertEquals("close", r.header("Connection"), bad.why);
                     assertTrue(c.closedByServer(), bad.why + ": the server closes after the error");
@@ -257,24 +278,29 @@ class ServerContractTest {
         }
     }
 
+    /**
+     * Each body is read whole: echoed where the server has the test's echo route; for worker
+     * processes, which have none, each request on the connection after a body is parsed right only if
+     * that body was consumed to its last byte and no further.
+     */
     @Test
     void bodiesFramedByContentLengthAreReadWhole() {
+        String post = "POST " + server.postTarget() + " HTTP/1.1\r\nHost: socklab\r\n";
         try (TestClient c = client()) {
-            TestClient.Response small = c.send("POST /echo HTTP/1.1\r\nHost: socklab\r\nContent-Length: 10\r\n\r\nhello body").read();
-            assertEquals("hello body", small.body());
+            server.assertBodyReadWhole(c.send(post + "Content-Length: 10\r\n\r\nhello body").read(), "hello body");
 
-            c.send("POST /echo HTTP/1.1\r\nHost: socklab\r\nContent-Length: 11\r\n\r\nsplit ").send("body!");
-            assertEquals("split body!", c.read().body());
+            c.send(post + "Content-Length: 11\r\n\r\nsplit ").send("body!");
+            server.assertBodyReadWhole(c.read(), "split body!");
 
             String large = "0123456789abcdef".repeat(12_500); // 200 000 bytes, far beyond the input buffer
-            c.send("POST /echo HTTP/1.1\r\nHost: socklab\r\nContent-Length: " + large.length() + "\r\n\r\n" + large);
-            assertEquals(large, c.read().body());
+            c.send(post + "Content-Length: " + large.length() + "\r\n\r\n" + large);
+            server.assertBodyReadWhole(c.read(), large);
 
             String body = "x".repeat(1000);
-            c.send("POST /echo HTTP/1.1\r\nHost: socklab\r\nExpect: 100-continue\r\nContent-Length: 1000\r\n\r\n");
+            c.send(post + "Expect: 100-continue\r\nContent-Length: 1000\r\n\r\n");
             assertEquals(100, c.read().status(), "the server asks for the body");
             c.send(body);
-            assertEquals(body, c.read().body());
+            server.assertBodyReadWhole(c.read(), body);
             assertEquals("hello\n", c.get("/").body());
         }
     }
@@ -286,10 +312,10 @@ class ServerContractTest {
      * idle timeout can close its connection.
      */
     @Test
+    @StartsItsOwnServers
     void slowHeadsGet408AndIdleConnectionsAreClosed() {
         final long shortMillis = 400;
-        server.close();
-        server = startServer(variant.config.withLimits(new HttpLimits(8192, 1 << 20, 10_000, shortMillis, 2_000, 1_000)));
+        startWith(new HttpLimits(8192, 1 << 20, 10_000, shortMillis, 2_000, 1_000));
         try (TestClient silent = client(); TestClient slow = client()) {
             slow.send("GET / HTTP/1.1\r\nHo");
             TestClient.Response r = slow.read();
@@ -297,8 +323,7 @@ class ServerContractTest {
             assertTrue(slow.closedByServer());
             assertTrue(silent.closedByServer(), "a connection that never sends is closed after the header timeout");
         }
-        server.close();
-        server = startServer(variant.config.withLimits(new HttpLimits(8192, 1 << 20, shortMillis, 10_000, 2_000, 1_000)));
+        startWith(new HttpLimits(8192, 1 << 20, shortMillis, 10_000, 2_000, 1_000));
         try (TestClient idle = client()) {
             long start = System.nanoTime(); // before the request, so before the server starts its idle clock
             assertEquals(200, idle.get("/").status());
@@ -311,22 +336,24 @@ class ServerContractTest {
     /**
      * A stop answers the request in flight and, on an idle keep-alive connection, the next request
      * that comes within the drain time, both with {@code Connection: close}; then nothing listens.
+     * With worker processes both connections are the same process's, so that the busy one's answer,
+     * which says close, shows that this process is stopping before the idle one's request is sent.
      */
     @Test
     void shutdownAnswersTheRequestInFlightAndTheNextOnAnIdleConnection() throws Exception {
         Thread closer;
         try (TestClient idle = client()) {
-            assertEquals(200, idle.get("/").status());
-            try (TestClient busy = client()) {
-                busy.send(TestClient.request("/block"));
-                assertTrue(Loopback.await(() -> server.workers().stream().mapToLong(w -> w.requests()).sum() == 2, 10),
-                        "the blocking request reached its handler");
+            TestClient.Response first = idle.get("/");
+            assertEquals(200, first.status());
+            try (TestClient busy = clientOfTheProcessOf(first)) {
+                busy.send(TestClient.request(server.blockingTarget()));
+                assertTrue(Loopback.await(server::blockedInHandler, 10), "the blocking request reached its handler");
                 closer = Thread.ofPlatform().start(server::close);
                 assertTrue(Loopback.await(server::isStopping, 10), "close() has begun");
-                releaseBlockedHandlers.countDown();
+                server.release();
                 TestClient.Response r = busy.read();
                 assertEquals(200, r.status());
-                assertEquals("released\n", r.body());
+                assertEquals(server.blockedAnswer(), r.body());
                 assertEquals("close", r.header("Connection"), "a response during shutdown closes its connection");
                 assertTrue(busy.finishedByServer());
             }
@@ -346,10 +373,10 @@ class ServerContractTest {
      * is over, not before, and gracefully (end of stream, not a reset).
      */
     @Test
+    @StartsItsOwnServers
     void shutdownClosesASilentConnectionAfterTheDrainTime() throws Exception {
         final long drainMillis = 300;
-        server.close();
-        server = startServer(variant.config.withLimits(new HttpLimits(8192, 1 << 20, 10_000, 10_000, 2_000, drainMillis)));
+        startWith(new HttpLimits(8192, 1 << 20, 10_000, 10_000, 2_000, drainMillis));
         try (TestClient silent = client()) {
             assertEquals(200, silent.get("/").status());
             long start = System.nanoTime();
@@ -381,10 +408,34 @@ class ServerContractTest {
         assertTrue(out.lines().filter(l -> l.startsWith("X-Worker: ")).count() == 3, out);
     }
 
-    /** Ids of the workers that run handlers (not the acceptor or the dispatcher). */
-    private Set<String> handlerIds() {
-        return server.workers().stream().filter(w -> w.role().equals("worker") || w.role().equals("reader"))
-                .map(w -> w.id()).collect(Collectors.toSet());
+    /**
+     * A new connection to the process that sent {@code answer}: any connection when the server is this
+     * one process; of worker processes, the first of new connections whose answer to GET / comes from
+     * that process (a connection stays with the process that took it). The kernel or the cluster
+     * primary picks the process: a hash (reuseport) or a turn (cluster) gives it every other
+     * connection, and an idle shared-accept group gives every connection to one process.
+     */
+    private TestClient clientOfTheProcessOf(TestClient.Response answer) {
+        if (server.processes() == null) {
+            return client();
+        }
+        String pid = pidOf(answer);
+        List<String> others = new ArrayList<>();
+        for (int attempt = 0; attempt < 50; attempt++) {
+            TestClient c = client();
+            String got = pidOf(c.get("/"));
+            if (got.equals(pid)) {
+                return c;
+            }
+            others.add(got);
+            c.close();
+        }
+        throw new AssertionError("50 new connections, none to process " + pid + ": " + others);
+    }
+
+    /** The pid in a worker process's X-Worker id ({@code 4711.0}). */
+    private static String pidOf(TestClient.Response r) {
+        return r.worker().substring(0, r.worker().indexOf('.'));
     }
 
     private static long total(JsonNode stats, String counter) {
@@ -396,10 +447,13 @@ class ServerContractTest {
     }
 
     static boolean isServerThread(String name) {
-        return name.matches("(worker|reader|accept)-.*|acceptor|dispatcher|socklab-stop");
+        return name.matches("(worker|reader|accept)-.*|acceptor|dispatcher|socklab-(stop|supervisor)");
     }
 
-    /** This process's descriptors for sockets, epoll instances and eventfds: fd number to what it is. */
+    /**
+     * This process's descriptors for sockets, epoll instances, eventfds, pidfds and memfds (a group's
+     * stats table): fd number to what it is.
+     */
     static Map<String, String> kernelObjectDescriptors() {
         return kernelObjectDescriptors(ProcessHandle.current().pid());
     }
@@ -411,7 +465,7 @@ class ServerContractTest {
             for (Path fd : entries.toList()) {
                 try {
                     String target = Files.readSymbolicLink(fd).toString();
-                    if (target.startsWith("socket:") || target.startsWith("anon_inode:")) {
+                    if (target.startsWith("socket:") || target.startsWith("anon_inode:") || target.startsWith("/memfd:")) {
                         fds.put(fd.getFileName().toString(), target);
                     }
                 } catch (IOException gone) {

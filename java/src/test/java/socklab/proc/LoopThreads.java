@@ -1,0 +1,81 @@
+package socklab.proc;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+
+import socklab.kernel.ProcFs;
+
+/**
+ * What a worker process's threads are doing, read from /proc: whether the event loop of a worker
+ * process of one worker thread (its thread {@code worker-0}) sleeps in epoll_wait or elsewhere (a
+ * handler), and whether the process has begun to stop. For tests that must bring about, or wait for, a
+ * state of a process they cannot reach into. Public for the contract suite in socklab.server.
+ */
+public final class LoopThreads {
+    private LoopThreads() {}
+
+    /** The epoll waits' system call numbers, as /proc/&lt;tid&gt;/syscall shows them. */
+    private static final Set<Integer> EPOLL_WAITS = switch (System.getProperty("os.arch")) {
+        case "amd64" -> Set.of(232, 281, 441);
+        case "aarch64" -> Set.of(22, 441);
+        default -> throw new IllegalStateException("epoll_wait's syscall numbers are not known for " + System.getProperty("os.arch"));
+    };
+
+    /**
+     * Whether the worker thread of process {@code pid} is asleep in a handler (not in epoll_wait). /proc
+     * cannot tell the handler's sleep from a brief stop elsewhere (a GC safepoint, a lock): a test
+     * relying on this must hold when it is wrong, or try again.
+     */
+    public static boolean handling(int pid) {
+        String syscall = loopThreadSyscall(pid);
+        return syscall != null && !syscall.equals("running") && !EPOLL_WAITS.contains(Integer.parseInt(syscall.split(" ")[0]));
+    }
+
+    /**
+     * Whether the worker thread of process {@code pid} sleeps in epoll_wait: it has finished (and
+     * counted) whatever it did since it last waited.
+     */
+    public static boolean waitingInEpoll(int pid) {
+        String syscall = loopThreadSyscall(pid);
+        return syscall != null && !syscall.equals("running") && EPOLL_WAITS.contains(Integer.parseInt(syscall.split(" ")[0]));
+    }
+
+    /**
+     * Whether process {@code pid} has begun its stop: it runs the thread that WorkerMain starts on
+     * SIGTERM to close its server ({@code socklab-stop}).
+     */
+    public static boolean stopping(int pid) {
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : tasks.toList()) {
+                if (comm(task).equals("socklab-stop")) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (IOException | UncheckedIOException e) {
+            return false; // the process went away while we looked
+        }
+    }
+
+    /** /proc/&lt;pid&gt;/task/&lt;tid&gt;/syscall of the thread named worker-0, if it sleeps (state S). */
+    private static String loopThreadSyscall(int pid) {
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : tasks.toList()) {
+                if (comm(task).equals("worker-0")) {
+                    boolean asleep = ProcFs.DEFAULT.stat(pid + "/task/" + task.getFileName())[3].equals("S");
+                    return asleep ? Files.readString(task.resolve("syscall")).trim() : "running";
+                }
+            }
+            return null;
+        } catch (IOException | UncheckedIOException e) {
+            return null; // a thread or the process went away while we looked (ProcFs and the listing wrap it unchecked)
+        }
+    }
+
+    private static String comm(Path task) throws IOException {
+        return Files.readString(task.resolve("comm")).trim();
+    }
+}
