@@ -37,7 +37,6 @@ final class Supervisor {
     private final GroupStop stop;
     private final Thread thread;
     private final CountDownLatch started = new CountDownLatch(1);
-    private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private volatile boolean stopRequested;
     private volatile int restarts;
@@ -72,8 +71,9 @@ final class Supervisor {
         return failure.get();
     }
 
+    /** Waits until the thread has ended: the group stopped and its descriptors released. */
     void awaitStopped() throws InterruptedException {
-        stopped.await();
+        thread.join();
     }
 
     /** Asks the thread to stop the group and wakes it; does not wait. */
@@ -133,9 +133,8 @@ final class Supervisor {
             started.countDown();
             try {
                 stop.release();
-                resources.release();
             } finally {
-                stopped.countDown();
+                resources.release();
             }
         }
     }
