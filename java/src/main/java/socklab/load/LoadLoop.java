@@ -67,8 +67,14 @@ final class LoadLoop implements Runnable {
         this.events = Epoll.allocateEvents(arena, Math.min(EVENTS, connections));
         this.timespec = arena.allocate(Epoll.TIMESPEC);
         this.epfd = Epoll.create(Epoll.EPOLL_CLOEXEC);
-        this.slots = new ConnectionSlots(config, connections, schedule,
-                new SlotSockets(config, requestBytes, arena, epfd, accounting.workers), accounting);
+        try {
+            this.slots = new ConnectionSlots(config, connections, schedule,
+                    new SlotSockets(config, requestBytes, arena, epfd, accounting.workers), accounting);
+        } catch (RuntimeException | Error e) {
+            Fd.closeQuietly(epfd);
+            arena.close();
+            throw e;
+        }
     }
 
     /** Fixes the run's clock: every loop of a run gets the same start, so their schedules line up. */

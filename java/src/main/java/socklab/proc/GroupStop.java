@@ -93,7 +93,8 @@ final class GroupStop {
     long wakeAt(long now) {
         long next = Long.MAX_VALUE;
         if (stopping) {
-            next = killDeadline != 0 ? killDeadline : drainDeadline;
+            // after SIGKILL only the workers' exits (their pidfds) are awaited: no deadline is left
+            next = killed ? Long.MAX_VALUE : killDeadline != 0 ? killDeadline : drainDeadline;
         }
         if (acceptDrain != null) {
             next = Math.min(next, now + TimeUnit.MILLISECONDS.toNanos(AcceptQueueDrain.POLL_MILLIS));

@@ -57,8 +57,26 @@ final class Supervisor {
     Throwable start() throws InterruptedException {
         stop.prepare();
         thread.start();
-        started.await();
+        try {
+            started.await();
+        } catch (InterruptedException e) {
+            // the caller gets no group to close: stop what was started before giving up
+            requestStop();
+            awaitStoppedUninterruptibly();
+            throw e;
+        }
         return failure.get();
+    }
+
+    private void awaitStoppedUninterruptibly() {
+        while (true) {
+            try {
+                thread.join();
+                return;
+            } catch (InterruptedException again) {
+                // keep waiting; the caller's interrupt is rethrown by start
+            }
+        }
     }
 
     /** Workers started to replace one that exited, so far. */

@@ -98,8 +98,21 @@ final class WorkerSlots {
                 Fd.close(channel[1]);
             }
         }
-        w.pidfd = Processes.pidfd(w.pid);
-        Epoll.add(resources.epfd, w.pidfd, Epoll.EPOLLIN, GroupResources.EXIT | slot);
+        try {
+            w.pidfd = Processes.pidfd(w.pid);
+            Epoll.add(resources.epfd, w.pidfd, Epoll.EPOLLIN, GroupResources.EXIT | slot);
+        } catch (RuntimeException e) {
+            // a child the supervisor cannot watch is one it would never reap or replace: end it here
+            if (channel != null) {
+                Fd.close(channel[0]);
+            }
+            killAndReap(w.pid);
+            if (w.pidfd >= 0) {
+                Fd.close(w.pidfd);
+                w.pidfd = -1;
+            }
+            throw e;
+        }
         w.startedAt = now;
         w.respawnAt = 0;
         w.serving = false;
@@ -192,16 +205,24 @@ final class WorkerSlots {
             if (w.pidfd < 0) {
                 continue;
             }
-            Processes.signal(w.pid, Processes.SIGKILL);
-            try {
-                while (Processes.reap(w.pid) < 0) {
-                    Thread.sleep(1);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            if (!killAndReap(w.pid)) {
                 return;
             }
             empty(slot);
+        }
+    }
+
+    /** SIGKILL and reap (a process dies within milliseconds of SIGKILL); false if interrupted first. */
+    private static boolean killAndReap(int pid) {
+        Processes.signal(pid, Processes.SIGKILL);
+        try {
+            while (Processes.reap(pid) < 0) {
+                Thread.sleep(1);
+            }
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 }

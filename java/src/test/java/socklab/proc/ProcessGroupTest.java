@@ -245,6 +245,45 @@ class ProcessGroupTest {
         assertEquals(List.of(), log, "every worker exited with status 0: nothing to report");
     }
 
+    /**
+     * A start interrupted while the workers boot leaves nothing behind: the caller gets no group to
+     * close, so start stops what it spawned before it throws. The starting thread is interrupted as
+     * soon as the first worker process exists, about a second (a JVM's boot) before the workers
+     * serve; an attempt in which they served first anyway (start returned a group) is closed and
+     * repeated, up to {@value #BUSY_IDLE_ATTEMPTS} times.
+     */
+    @Test
+    void anInterruptedStartStopsTheWorkersItSpawned() throws Exception {
+        Set<Long> childrenBefore = children();
+        Object outcome = null;
+        for (int attempt = 0; attempt < BUSY_IDLE_ATTEMPTS && !(outcome instanceof InterruptedException); attempt++) {
+            java.util.concurrent.atomic.AtomicReference<Object> result = new java.util.concurrent.atomic.AtomicReference<>();
+            Thread starter = Thread.ofPlatform().start(() -> {
+                try {
+                    result.set(ProcessGroup.start(new GroupConfig(ServerConfig.of(Model.REUSEPORT).withWorkers(1), 2), log::add));
+                } catch (Throwable t) {
+                    result.set(t);
+                }
+            });
+            assertTrue(Loopback.await(() -> children().size() > childrenBefore.size() || !starter.isAlive(), 30), "a worker was spawned");
+            starter.interrupt();
+            starter.join(TimeUnit.SECONDS.toMillis(60));
+            assertFalse(starter.isAlive(), "start returned within 60 s of the interrupt");
+            outcome = result.get();
+            if (outcome instanceof ProcessGroup served) {
+                served.close();
+            }
+        }
+        assertTrue(outcome instanceof InterruptedException, "start threw InterruptedException: " + outcome);
+        assertEquals(childrenBefore, children(), "every worker it spawned has exited and been reaped");
+        assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().equals("socklab-supervisor")),
+                "the supervisor thread has ended");
+    }
+
+    private static Set<Long> children() {
+        return ProcessHandle.current().children().map(ProcessHandle::pid).collect(Collectors.toSet());
+    }
+
     private static long pid(TestClient.Response r) {
         String worker = r.worker();
         return Long.parseLong(worker.substring(0, worker.indexOf('.')));
