@@ -238,11 +238,13 @@ class DescriptorShortageTest {
         }
         int queueRoom = v.listeners * (BACKLOG + 1);
         int expectShed = Math.max(0, v.extras - v.primaryHolds - queueRoom);
-        assertTrue(Loopback.await(() -> group.heldByParent(port) == v.primaryHolds
-                        && queued(port) + group.heldByParent(port) + shed(port) == v.extras && shed(port) >= expectShed, 10),
+        assertTrue(Loopback.await(() -> {
+                    List<Long> w = whereTheyWait(group, port); // [queued, held by the primary, shed]
+                    return w.get(1) == v.primaryHolds && w.get(0) + w.get(1) + w.get(2) == v.extras && w.get(2) >= expectShed;
+                }, 10),
                 "every extra connection is in an accept queue, the kernel's or the cluster primary's, or beyond them in"
-                        + " SYN-SENT or SYN-RECV: queued " + queued(port) + ", held by the primary " + group.heldByParent(port)
-                        + " (expected " + v.primaryHolds + "), SYN-SENT and SYN-RECV " + shed(port));
+                        + " SYN-SENT or SYN-RECV: [queued, held by the primary, SYN-SENT and SYN-RECV] " + whereTheyWait(group, port)
+                        + " (expected held by the primary " + v.primaryHolds + ")");
         List<Long> whereTheyWait = whereTheyWait(group, port);
         for (TcpSocket listener : listeners(port)) {
             assertTrue(listener.recvQ() <= BACKLOG + 1, "a queue holds at most backlog + 1: " + listener);
@@ -258,11 +260,12 @@ class DescriptorShortageTest {
         Map<Integer, Long> cpu = new LinkedHashMap<>();
         group.all().forEach(pid -> cpu.put(pid, cpuMillis(pid) - cpuBefore.get(pid)));
         long cpuTotal = cpu.values().stream().mapToLong(Long::longValue).sum();
+        List<Long> whereTheyWaitAfter = whereTheyWait(group, port);
         System.out.printf("emfile %s: CPU %d ms (by pid %s) in %d ms at the limit with %d connections queued, %d held by the primary%n",
-                v, cpuTotal, cpu, CPU_WINDOW_MILLIS, queued(port), group.heldByParent(port));
+                v, cpuTotal, cpu, CPU_WINDOW_MILLIS, whereTheyWaitAfter.get(0), whereTheyWaitAfter.get(1));
         assertTrue(cpuTotal < CPU_BOUND_MILLIS, "the server's processes used " + cpuTotal + " ms of CPU (by pid " + cpu + ") in "
                 + CPU_WINDOW_MILLIS + " ms at their limit: accept spins (see the class comment for the bound)");
-        assertEquals(whereTheyWait, whereTheyWait(group, port),
+        assertEquals(whereTheyWait, whereTheyWaitAfter,
                 "nothing was accepted, dropped or reset meanwhile: [queued, held by the primary, shed (SYN-SENT and SYN-RECV)]");
         assertEquals(List.of(), List.copyOf(outcomes), "no extra connection got an answer or an error meanwhile");
 
@@ -280,11 +283,7 @@ class DescriptorShortageTest {
         }
         try (TestClient again = client(address)) {
             assertEquals("hello\n", again.get("/").body(), "serves new connections again");
-            JsonNode stats = JSON.readTree(again.get("/stats").body());
-            long accepted = 0;
-            for (JsonNode w : stats.get("workers")) {
-                accepted += w.get("accepted").asLong();
-            }
+            long accepted = TestClient.total(JSON.readTree(again.get("/stats").body()), "accepted");
             assertEquals(1 + KEPT + v.extras + 1, accepted, "warm-up, kept, extras and this one: each accepted once");
         }
         assertShortagesToldAndEnded(v, Files.readString(log));

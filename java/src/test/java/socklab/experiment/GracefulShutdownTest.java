@@ -133,9 +133,7 @@ class GracefulShutdownTest {
     }
 
     static Stream<ShutdownExperiment.ServeVariant> busyVariants() {
-        return Stream.of(
-                new ShutdownExperiment.ServeVariant("single", List.of("--model", "single")),
-                new ShutdownExperiment.ServeVariant("shared-accept 2 processes", List.of("--model", "shared-accept", "--processes", "2")));
+        return ShutdownExperiment.SERVERS.stream().filter(v -> v.label().equals("single") || v.label().equals("shared-accept/2-processes"));
     }
 
     private static List<String> serveArgs(List<String> model, String... more) {

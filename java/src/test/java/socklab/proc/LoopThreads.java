@@ -30,8 +30,7 @@ public final class LoopThreads {
      * relying on this must hold when it is wrong, or try again.
      */
     public static boolean handling(int pid) {
-        String syscall = loopThreadSyscall(pid);
-        return syscall != null && !syscall.equals("running") && !EPOLL_WAITS.contains(Integer.parseInt(syscall.split(" ")[0]));
+        return Boolean.FALSE.equals(asleepInEpoll(pid));
     }
 
     /**
@@ -39,8 +38,7 @@ public final class LoopThreads {
      * counted) whatever it did since it last waited.
      */
     public static boolean waitingInEpoll(int pid) {
-        String syscall = loopThreadSyscall(pid);
-        return syscall != null && !syscall.equals("running") && EPOLL_WAITS.contains(Integer.parseInt(syscall.split(" ")[0]));
+        return Boolean.TRUE.equals(asleepInEpoll(pid));
     }
 
     /**
@@ -48,30 +46,37 @@ public final class LoopThreads {
      * SIGTERM to close its server ({@code socklab-stop}).
      */
     public static boolean stopping(int pid) {
-        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
-            for (Path task : tasks.toList()) {
-                if (comm(task).equals("socklab-stop")) {
-                    return true;
-                }
+        return task(pid, "socklab-stop") != null;
+    }
+
+    /**
+     * Whether the thread named worker-0 of process {@code pid}, asleep (state S), sleeps in epoll_wait
+     * (true) or in another system call (false); null when it runs or is not seen.
+     */
+    private static Boolean asleepInEpoll(int pid) {
+        Path task = task(pid, "worker-0");
+        try {
+            if (task == null || !ProcFs.DEFAULT.stat(pid + "/task/" + task.getFileName())[3].equals("S")) {
+                return null;
             }
-            return false;
+            String syscall = Files.readString(task.resolve("syscall")).trim();
+            return syscall.equals("running") ? null : EPOLL_WAITS.contains(Integer.parseInt(syscall.split(" ")[0]));
         } catch (IOException | UncheckedIOException e) {
-            return false; // the process went away while we looked
+            return null; // the thread went away while we looked (ProcFs wraps it unchecked)
         }
     }
 
-    /** /proc/&lt;pid&gt;/task/&lt;tid&gt;/syscall of the thread named worker-0, if it sleeps (state S). */
-    private static String loopThreadSyscall(int pid) {
+    /** /proc/&lt;pid&gt;/task/&lt;tid&gt; of the thread named {@code name}; null if there is none. */
+    private static Path task(int pid, String name) {
         try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
             for (Path task : tasks.toList()) {
-                if (comm(task).equals("worker-0")) {
-                    boolean asleep = ProcFs.DEFAULT.stat(pid + "/task/" + task.getFileName())[3].equals("S");
-                    return asleep ? Files.readString(task.resolve("syscall")).trim() : "running";
+                if (comm(task).equals(name)) {
+                    return task;
                 }
             }
             return null;
         } catch (IOException | UncheckedIOException e) {
-            return null; // a thread or the process went away while we looked (ProcFs and the listing wrap it unchecked)
+            return null; // a thread or the process went away while we looked
         }
     }
 

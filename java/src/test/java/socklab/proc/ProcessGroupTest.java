@@ -23,6 +23,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -162,9 +163,9 @@ class ProcessGroupTest {
                     "one worker's thread sleeps in the handler, the other waits in epoll");
             long idle;
             try (TestClient other = new TestClient(group.address())) {
-                idle = pid(other.get("/"));
+                idle = other.get("/").workerPid();
             }
-            return List.of(pid(busy.read()), idle);
+            return List.of(busy.read().workerPid(), idle);
         }
     }
 
@@ -173,7 +174,7 @@ class ProcessGroupTest {
         List<Long> servedBy = new ArrayList<>();
         while (servedBy.size() < most && new HashSet<>(servedBy).size() < 2) {
             try (TestClient c = new TestClient(group.address())) {
-                servedBy.add(pid(c.get("/")));
+                servedBy.add(c.get("/").workerPid());
             }
         }
         return servedBy;
@@ -184,7 +185,7 @@ class ProcessGroupTest {
         List<Long> order = new ArrayList<>();
         for (int i = 0; i < connections; i++) {
             try (TestClient c = new TestClient(group.address())) {
-                order.add(pid(c.get("/")));
+                order.add(c.get("/").workerPid());
             }
         }
         int n = group.pids().size();
@@ -210,7 +211,7 @@ class ProcessGroupTest {
             try (TestClient c = new TestClient(group.address())) {
                 TestClient.Response r = c.get("/");
                 assertEquals(200, r.status());
-                long pid = pid(r);
+                long pid = r.workerPid();
                 assertNotEquals(victim, pid);
                 servedBy.add(pid);
             }
@@ -250,14 +251,14 @@ class ProcessGroupTest {
      * close, so start stops what it spawned before it throws. The starting thread is interrupted as
      * soon as the first worker process exists, about a second (a JVM's boot) before the workers
      * serve; an attempt in which they served first anyway (start returned a group) is closed and
-     * repeated, up to {@value #BUSY_IDLE_ATTEMPTS} times.
+     * repeated, up to {@value #INTERRUPTED_START_ATTEMPTS} times.
      */
     @Test
     void anInterruptedStartStopsTheWorkersItSpawned() throws Exception {
         Set<Long> childrenBefore = children();
         Object outcome = null;
-        for (int attempt = 0; attempt < BUSY_IDLE_ATTEMPTS && !(outcome instanceof InterruptedException); attempt++) {
-            java.util.concurrent.atomic.AtomicReference<Object> result = new java.util.concurrent.atomic.AtomicReference<>();
+        for (int attempt = 0; attempt < INTERRUPTED_START_ATTEMPTS && !(outcome instanceof InterruptedException); attempt++) {
+            AtomicReference<Object> result = new AtomicReference<>();
             Thread starter = Thread.ofPlatform().start(() -> {
                 try {
                     result.set(ProcessGroup.start(new GroupConfig(ServerConfig.of(Model.REUSEPORT).withWorkers(1), 2), log::add));
@@ -280,13 +281,10 @@ class ProcessGroupTest {
                 "the supervisor thread has ended");
     }
 
+    private static final int INTERRUPTED_START_ATTEMPTS = 5;
+
     private static Set<Long> children() {
         return ProcessHandle.current().children().map(ProcessHandle::pid).collect(Collectors.toSet());
-    }
-
-    private static long pid(TestClient.Response r) {
-        String worker = r.worker();
-        return Long.parseLong(worker.substring(0, worker.indexOf('.')));
     }
 
     /**

@@ -3,7 +3,6 @@ package socklab.server;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetSocketAddress;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import socklab.http.HttpLimits;

@@ -267,12 +267,7 @@ class LeakTest {
     /** Requests the server counted, this one included: the sum over its workers in /stats (with --processes, over every process). */
     private static long requestsServed(InetSocketAddress address) throws IOException {
         try (TestClient c = new TestClient(address)) {
-            JsonNode stats = JSON.readTree(c.get("/stats").body());
-            long requests = 0;
-            for (JsonNode w : stats.get("workers")) {
-                requests += w.get("requests").asLong();
-            }
-            return requests;
+            return TestClient.total(JSON.readTree(c.get("/stats").body()), "requests");
         }
     }
 

@@ -183,9 +183,9 @@ class ServerContractTest {
             assertEquals(200, head.status());
             assertEquals("6", head.header("Content-Length"), "HEAD announces the GET body's length");
             JsonNode stats = JSON.readTree(c.get("/stats").body());
-            assertEquals(1, total(stats, "accepted"));
-            assertEquals(1, total(stats, "connections"));
-            assertEquals(22, total(stats, "requests"), "20 requests, HEAD and /stats itself");
+            assertEquals(1, TestClient.total(stats, "accepted"));
+            assertEquals(1, TestClient.total(stats, "connections"));
+            assertEquals(22, TestClient.total(stats, "requests"), "20 requests, HEAD and /stats itself");
         }
     }
 
@@ -231,11 +231,11 @@ class ServerContractTest {
             assertEquals(variant.config.binding(), stats.get("binding").asText());
             assertTrue(server.pids().contains(stats.get("pid").asLong()), stats.get("pid") + " is one of " + server.pids());
             assertEquals(server.processes(), stats.has("processes") ? stats.get("processes").asInt() : null);
-            assertEquals(4, total(stats, "accepted"), "3 connections and this one");
-            assertEquals(4, total(stats, "connections"));
-            assertEquals(requests + 1, total(stats, "requests"), "and /stats itself");
-            assertEquals(sent + statsRequest.length(), total(stats, "bytes_in"));
-            assertEquals(received, total(stats, "bytes_out"), "everything before this response");
+            assertEquals(4, TestClient.total(stats, "accepted"), "3 connections and this one");
+            assertEquals(4, TestClient.total(stats, "connections"));
+            assertEquals(requests + 1, TestClient.total(stats, "requests"), "and /stats itself");
+            assertEquals(sent + statsRequest.length(), TestClient.total(stats, "bytes_in"));
+            assertEquals(received, TestClient.total(stats, "bytes_out"), "everything before this response");
             for (JsonNode w : stats.get("workers")) {
                 assertTrue(w.get("tid").asLong() > 0 && !w.get("thread").asText().isEmpty(), w.toString());
             }
@@ -419,12 +419,12 @@ class ServerContractTest {
         if (server.processes() == null) {
             return client();
         }
-        String pid = pidOf(answer);
-        List<String> others = new ArrayList<>();
+        long pid = answer.workerPid();
+        List<Long> others = new ArrayList<>();
         for (int attempt = 0; attempt < 50; attempt++) {
             TestClient c = client();
-            String got = pidOf(c.get("/"));
-            if (got.equals(pid)) {
+            long got = c.get("/").workerPid();
+            if (got == pid) {
                 return c;
             }
             others.add(got);
@@ -433,18 +433,6 @@ class ServerContractTest {
         throw new AssertionError("50 new connections, none to process " + pid + ": " + others);
     }
 
-    /** The pid in a worker process's X-Worker id ({@code 4711.0}). */
-    private static String pidOf(TestClient.Response r) {
-        return r.worker().substring(0, r.worker().indexOf('.'));
-    }
-
-    private static long total(JsonNode stats, String counter) {
-        long sum = 0;
-        for (JsonNode w : stats.get("workers")) {
-            sum += w.get(counter).asLong();
-        }
-        return sum;
-    }
 
     static boolean isServerThread(String name) {
         return name.matches("(worker|reader|accept)-.*|acceptor|dispatcher|socklab-(stop|supervisor)");

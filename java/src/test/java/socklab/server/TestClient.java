@@ -1,5 +1,7 @@
 package socklab.server;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
@@ -33,6 +35,20 @@ public final class TestClient implements Closeable {
         public String worker() {
             return header("X-Worker");
         }
+
+        /** The pid in a worker process's X-Worker id ({@code 4711.0}): the process that answered. */
+        public long workerPid() {
+            return Long.parseLong(worker().substring(0, worker().indexOf('.')));
+        }
+    }
+
+    /** {@code counter} summed over the {@code workers} of a /stats answer (with --processes, over every process). */
+    public static long total(JsonNode stats, String counter) {
+        long sum = 0;
+        for (JsonNode w : stats.get("workers")) {
+            sum += w.get(counter).asLong();
+        }
+        return sum;
     }
 
     private final Socket socket;
